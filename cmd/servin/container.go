@@ -1,0 +1,819 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/servin/servin/libservin"
+	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/monitor"
+)
+
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID[:GID]"},
+		&cli.StringSliceFlag{Name: "group-add", Usage: "additional groups"},
+		&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the image's ENTRYPOINT (string or JSON array)"},
+		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
+		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set metadata (key=value)"},
+		&cli.StringSliceFlag{Name: "annotation", Usage: "add an annotation (key=value)"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
+		&cli.StringFlag{Name: "restart", Usage: "restart policy: no, on-failure[:max], always, unless-stopped"},
+		&cli.BoolFlag{Name: "init", Usage: "run an init inside the container that forwards signals and reaps processes"},
+		&cli.StringFlag{Name: "log-driver", Usage: "logging driver: k8s-file or none", Value: "k8s-file"},
+		&cli.StringSliceFlag{Name: "log-opt", Usage: "logging driver options (max-size, max-file, path)"},
+		&cli.StringFlag{Name: "stop-signal", Usage: "signal to stop the container"},
+		&cli.UintFlag{Name: "stop-timeout", Usage: "seconds to wait before killing the container on stop", Value: 10},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host", Value: "none"},
+		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+		&cli.BoolFlag{Name: "read-only", Usage: "mount the root filesystem read-only"},
+	}
+}
+
+// createOptions maps create/run flags onto the engine's options struct.
+func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
+	if c.NArg() < 1 {
+		return nil, fmt.Errorf("%s requires at least 1 argument: the image: %w", c.Command.Name, errdefs.ErrInvalidArgument)
+	}
+	o := &libservin.CreateOptions{
+		Image:         c.Args().First(),
+		Command:       c.Args().Tail(),
+		Name:          c.String("name"),
+		WorkingDir:    c.String("workdir"),
+		User:          c.String("user"),
+		GroupAdd:      c.StringSlice("group-add"),
+		Hostname:      c.String("hostname"),
+		Tty:           c.Bool("tty"),
+		Interactive:   c.Bool("interactive"),
+		Restart:       c.String("restart"),
+		Init:          c.Bool("init"),
+		LogDriver:     c.String("log-driver"),
+		StopSignal:    c.String("stop-signal"),
+		Network:       c.String("network"),
+		AutoRemove:    c.Bool("rm"),
+		ReadOnly:      c.Bool("read-only"),
+		CreateCommand: os.Args,
+	}
+	if c.IsSet("stop-timeout") {
+		t := c.Uint("stop-timeout")
+		o.StopTimeout = &t
+	}
+	if c.IsSet("entrypoint") {
+		ep := parseEntrypoint(c.String("entrypoint"))
+		o.Entrypoint = &ep
+	}
+	var err error
+	if o.Env, err = parseEnv(c.StringSlice("env-file"), c.StringSlice("env")); err != nil {
+		return nil, err
+	}
+	if o.Labels, err = parseKeyValues("label", c.StringSlice("label")); err != nil {
+		return nil, err
+	}
+	if o.Annotations, err = parseKeyValues("annotation", c.StringSlice("annotation")); err != nil {
+		return nil, err
+	}
+	if o.LogOpts, err = parseKeyValues("log-opt", c.StringSlice("log-opt")); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// parseEntrypoint accepts a plain string or a JSON array, as podman does.
+func parseEntrypoint(s string) []string {
+	if strings.HasPrefix(strings.TrimSpace(s), "[") {
+		if v, err := parseJSONStrings(s); err == nil {
+			return v
+		}
+	}
+	if s == "" {
+		return []string{}
+	}
+	return []string{s}
+}
+
+// parseEnv reads env files, then -e values; "-e NAME" takes NAME from the
+// caller's environment, and "NAME*" patterns copy all matching variables.
+func parseEnv(files, vals []string) ([]string, error) {
+	var out []string
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("opening env file: %w: %w", err, errdefs.ErrInvalidArgument)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			out = append(out, expandEnv(line)...)
+		}
+		fh.Close()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range vals {
+		if strings.HasPrefix(v, "=") {
+			return nil, fmt.Errorf("invalid environment variable %q: name is empty: %w", v, errdefs.ErrInvalidArgument)
+		}
+		out = append(out, expandEnv(v)...)
+	}
+	return out, nil
+}
+
+func expandEnv(v string) []string {
+	if strings.Contains(v, "=") {
+		return []string{v}
+	}
+	if strings.HasSuffix(v, "*") {
+		var out []string
+		for _, e := range os.Environ() {
+			if strings.HasPrefix(e, strings.TrimSuffix(v, "*")) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if val, ok := os.LookupEnv(v); ok {
+		return []string{v + "=" + val}
+	}
+	return nil
+}
+
+func parseKeyValues(flag string, vals []string) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, v := range vals {
+		k, val, _ := strings.Cut(v, "=")
+		if k == "" {
+			return nil, fmt.Errorf("invalid --%s %q: key is empty: %w", flag, v, errdefs.ErrInvalidArgument)
+		}
+		m[k] = val
+	}
+	return m, nil
+}
+
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create but do not start a container",
+		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Flags:     createFlags(),
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			o, err := createOptions(c)
+			if err != nil {
+				return err
+			}
+			ctr, err := rt.Create(c.Context, o)
+			if err != nil {
+				return err
+			}
+			fmt.Println(ctr.ID)
+			return nil
+		}),
+	}
+}
+
+func runCommand() *cli.Command {
+	flags := append(createFlags(),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
+		&cli.StringFlag{Name: "detach-keys", Usage: "key sequence for detaching", Value: "ctrl-p,ctrl-q"},
+		&cli.BoolFlag{Name: "sig-proxy", Usage: "proxy received signals to the container", Value: true},
+	)
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a command in a new container",
+		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Flags:     flags,
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			o, err := createOptions(c)
+			if err != nil {
+				return err
+			}
+			keys, err := monitor.ParseDetachKeys(c.String("detach-keys"))
+			if err != nil {
+				return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
+			}
+			ctr, err := rt.Create(c.Context, o)
+			if err != nil {
+				return err
+			}
+			if c.Bool("detach") {
+				if _, err := rt.Start(c.Context, ctr.ID, libservin.StartOptions{}); err != nil {
+					removeIfAuto(rt, ctr)
+					return err
+				}
+				fmt.Println(ctr.ID)
+				return nil
+			}
+			code, err := attachAndStart(c.Context, rt, ctr.ID, o.Tty, o.Interactive, keys, c.Bool("sig-proxy"), true)
+			if err != nil {
+				removeIfAuto(rt, ctr)
+				return err
+			}
+			if o.AutoRemove {
+				if _, err := rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+					return err
+				}
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		}),
+	}
+}
+
+func removeIfAuto(rt *libservin.Runtime, ctr *libservin.Container) {
+	if ctr.Config.AutoRemove {
+		_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true})
+	}
+}
+
+// attachAndStart attaches the terminal to a container (starting it when
+// start is set) and returns its exit code. A detach returns 0.
+func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, stdin bool, keys []byte, sigProxy, start bool) (int, error) {
+	streams := &libservin.AttachStreams{Stdout: os.Stdout, Stderr: os.Stderr}
+	if stdin {
+		streams.Stdin = monitor.DetachReader(os.Stdin, keys)
+	}
+	var restore func()
+	if tty && term.IsTerminal(int(os.Stdin.Fd())) {
+		st, err := term.MakeRaw(int(os.Stdin.Fd()))
+		if err != nil {
+			return -1, err
+		}
+		restore = func() { _ = term.Restore(int(os.Stdin.Fd()), st) }
+		defer restore()
+		if w, h, err := term.GetSize(int(os.Stdin.Fd())); err == nil {
+			streams.Rows, streams.Cols = uint16(h), uint16(w)
+		}
+		resize := make(chan [2]uint16, 1)
+		if streams.Rows > 0 {
+			resize <- [2]uint16{streams.Rows, streams.Cols}
+		}
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				if w, h, err := term.GetSize(int(os.Stdin.Fd())); err == nil {
+					select {
+					case resize <- [2]uint16{uint16(h), uint16(w)}:
+					default:
+					}
+				}
+			}
+		}()
+		streams.Resize = resize
+	}
+	if sigProxy && !tty {
+		sigs := make(chan os.Signal, 8)
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+		defer signal.Stop(sigs)
+		go func() {
+			for s := range sigs {
+				_, _ = rt.Kill(context.Background(), id, fmt.Sprint(int(s.(syscall.Signal))))
+			}
+		}()
+	}
+	var code int
+	var err error
+	if start {
+		code, err = rt.Start(ctx, id, libservin.StartOptions{Attach: streams})
+	} else {
+		code, err = rt.Attach(ctx, id, streams)
+	}
+	if errors.Is(err, libservin.ErrDetached) {
+		if restore != nil {
+			restore()
+		}
+		fmt.Fprintln(os.Stderr)
+		return 0, nil
+	}
+	return code, err
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "start one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach STDOUT/STDERR"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach STDIN"},
+			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true},
+			&cli.BoolFlag{Name: "all", Usage: "start all containers"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			names := c.Args().Slice()
+			if c.Bool("all") {
+				cs, err := rt.Containers(c.Context)
+				if err != nil {
+					return err
+				}
+				names = nil
+				for _, ctr := range cs {
+					if !ctr.Running() {
+						names = append(names, ctr.ID)
+					}
+				}
+			} else if err := requireArgs(c, 1, "start CONTAINER"); err != nil {
+				return err
+			}
+			if c.Bool("attach") || c.Bool("interactive") {
+				if len(names) != 1 {
+					return fmt.Errorf("you cannot start and attach multiple containers at once: %w", errdefs.ErrInvalidArgument)
+				}
+				ctr, err := rt.Container(c.Context, names[0])
+				if err != nil {
+					return err
+				}
+				keys, err := monitor.ParseDetachKeys(c.String("detach-keys"))
+				if err != nil {
+					return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
+				}
+				code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, c.Bool("interactive") && ctr.Config.Interactive, keys, c.Bool("sig-proxy"), true)
+				if err != nil {
+					return err
+				}
+				if ctr.Config.AutoRemove {
+					_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true})
+				}
+				if code != 0 {
+					return exitError{code}
+				}
+				return nil
+			}
+			return forEach(names, func(n string) (string, error) {
+				_, err := rt.Start(c.Context, n, libservin.StartOptions{})
+				return n, err
+			})
+		}),
+	}
+}
+
+func allOrArgs(c *cli.Context, rt *libservin.Runtime, filter func(*libservin.Container) bool) ([]string, error) {
+	if !c.Bool("all") {
+		if c.NArg() == 0 {
+			return nil, fmt.Errorf("%q requires a container name or ID, or --all: %w", c.Command.Name, errdefs.ErrInvalidArgument)
+		}
+		return c.Args().Slice(), nil
+	}
+	cs, err := rt.Containers(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, ctr := range cs {
+		if filter == nil || filter(ctr) {
+			ids = append(ids, ctr.ID)
+		}
+	}
+	return ids, nil
+}
+
+func running(c *libservin.Container) bool { return c.Running() }
+
+func stopCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "stop",
+		Usage:     "stop one or more running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "stop all running containers"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			names, err := allOrArgs(c, rt, running)
+			if err != nil {
+				return err
+			}
+			var timeout *uint
+			if c.IsSet("time") {
+				t := c.Uint("time")
+				timeout = &t
+			}
+			return forEach(names, func(n string) (string, error) {
+				_, err := rt.Stop(c.Context, n, timeout)
+				if err != nil && c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound) {
+					return "", nil
+				}
+				return n, err
+			})
+		}),
+	}
+}
+
+func killCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "kill",
+		Usage:     "kill one or more running containers with a signal",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal all running containers"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if _, err := libservin.ParseSignal(c.String("signal")); err != nil {
+				return err
+			}
+			names, err := allOrArgs(c, rt, running)
+			if err != nil {
+				return err
+			}
+			return forEach(names, func(n string) (string, error) {
+				_, err := rt.Kill(c.Context, n, c.String("signal"))
+				return n, err
+			})
+		}),
+	}
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "restart one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "restart all containers"},
+			&cli.BoolFlag{Name: "running", Usage: "restart only running containers (with --all)"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			var filter func(*libservin.Container) bool
+			if c.Bool("running") {
+				filter = running
+			}
+			names, err := allOrArgs(c, rt, filter)
+			if err != nil {
+				return err
+			}
+			var timeout *uint
+			if c.IsSet("time") {
+				t := c.Uint("time")
+				timeout = &t
+			}
+			return forEach(names, func(n string) (string, error) {
+				ctr, err := rt.Container(c.Context, n)
+				if err != nil {
+					return "", err
+				}
+				return ctr.ID, rt.Restart(c.Context, n, timeout)
+			})
+		}),
+	}
+}
+
+func rmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Aliases:   []string{"remove"},
+		Usage:     "remove one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove running containers too"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all containers"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
+			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for stop before killing"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes (none exist yet)"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			names, err := allOrArgs(c, rt, nil)
+			if err != nil {
+				return err
+			}
+			o := libservin.RemoveOptions{Force: c.Bool("force")}
+			if c.IsSet("time") {
+				t := c.Uint("time")
+				o.Timeout = &t
+			}
+			return removeContainers(c.Context, rt, names, o, c.Bool("ignore"))
+		}),
+	}
+}
+
+// removeContainers removes in parallel (bounded): each removal has its own
+// lock, and unmount/delete time dominates.
+func removeContainers(ctx context.Context, rt *libservin.Runtime, names []string, o libservin.RemoveOptions, ignore bool) error {
+	type result struct {
+		out string
+		err error
+	}
+	results := make([]result, len(names))
+	sem := make(chan struct{}, 4)
+	done := make(chan struct{})
+	for i, n := range names {
+		go func(i int, n string) {
+			sem <- struct{}{}
+			defer func() { <-sem; done <- struct{}{} }()
+			_, err := rt.Remove(ctx, n, o)
+			if err != nil && ignore && errors.Is(err, errdefs.ErrNotFound) {
+				err = nil
+				n = ""
+			}
+			results[i] = result{n, err}
+		}(i, n)
+	}
+	for range names {
+		<-done
+	}
+	var last error
+	for _, r := range results {
+		if r.err != nil {
+			if last != nil {
+				fmt.Fprintf(os.Stderr, "Error: %s\n", last)
+			}
+			last = r.err
+			continue
+		}
+		if r.out != "" {
+			fmt.Println(r.out)
+		}
+	}
+	return last
+}
+
+func waitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "wait",
+		Usage:     "wait for containers to stop and print their exit codes",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "condition", Usage: "condition to wait on (stopped, exited)"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "wait CONTAINER"); err != nil {
+				return err
+			}
+			for _, cond := range c.StringSlice("condition") {
+				if cond != "stopped" && cond != "exited" {
+					return fmt.Errorf("unsupported wait condition %q: %w", cond, errdefs.ErrInvalidArgument)
+				}
+			}
+			return forEach(c.Args().Slice(), func(n string) (string, error) {
+				code, err := rt.Wait(c.Context, n)
+				return fmt.Sprint(code), err
+			})
+		}),
+	}
+}
+
+func attachCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attach",
+		Usage:     "attach to a running container",
+		ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
+			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "attach CONTAINER"); err != nil {
+				return err
+			}
+			ctr, err := rt.Container(c.Context, c.Args().First())
+			if err != nil {
+				return err
+			}
+			keys, err := monitor.ParseDetachKeys(c.String("detach-keys"))
+			if err != nil {
+				return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
+			}
+			code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, ctr.Config.Interactive && !c.Bool("no-stdin"), keys, c.Bool("sig-proxy"), false)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		}),
+	}
+}
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a process in a running container",
+		ArgsUsage: "CONTAINER COMMAND [ARG...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID[:GID]"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
+			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
+			&cli.BoolFlag{Name: "privileged", Usage: "accepted for compatibility"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 2, "exec CONTAINER COMMAND [ARG...]"); err != nil {
+				return err
+			}
+			env, err := parseEnv(c.StringSlice("env-file"), c.StringSlice("env"))
+			if err != nil {
+				return err
+			}
+			o := libservin.ExecOptions{
+				Cmd: c.Args().Tail(), Env: env, User: c.String("user"), WorkingDir: c.String("workdir"),
+				Tty: c.Bool("tty"), Detach: c.Bool("detach"), Stdout: os.Stdout, Stderr: os.Stderr,
+			}
+			if c.Bool("interactive") {
+				o.Stdin = os.Stdin
+			}
+			if o.Tty && term.IsTerminal(int(os.Stdin.Fd())) && !o.Detach {
+				st, err := term.MakeRaw(int(os.Stdin.Fd()))
+				if err == nil {
+					defer term.Restore(int(os.Stdin.Fd()), st)
+				}
+				if w, h, err := term.GetSize(int(os.Stdin.Fd())); err == nil {
+					o.Rows, o.Cols = uint16(h), uint16(w)
+				}
+			}
+			code, err := rt.Exec(c.Context, c.Args().First(), o)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		}),
+	}
+}
+
+func topCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "top",
+		Usage:     "display the running processes of a container",
+		ArgsUsage: "CONTAINER [FORMAT-DESCRIPTORS...]",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "top CONTAINER"); err != nil {
+				return err
+			}
+			rows, err := rt.Top(c.Context, c.Args().First(), c.Args().Tail())
+			if err != nil {
+				return err
+			}
+			return printTable(os.Stdout, rows)
+		}),
+	}
+}
+
+func printTable(w io.Writer, rows [][]string) error {
+	widths := map[int]int{}
+	for _, r := range rows {
+		for i, f := range r {
+			if len(f) > widths[i] {
+				widths[i] = len(f)
+			}
+		}
+	}
+	bw := bufio.NewWriter(w)
+	for _, r := range rows {
+		for i, f := range r {
+			if i == len(r)-1 {
+				bw.WriteString(f)
+			} else {
+				fmt.Fprintf(bw, "%-*s  ", widths[i], f)
+			}
+		}
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
+}
+
+func pauseCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pause",
+		Usage:     "pause all processes in one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusRunning })
+			if err != nil {
+				return err
+			}
+			return forEach(names, func(n string) (string, error) {
+				_, err := rt.Pause(c.Context, n)
+				return n, err
+			})
+		}),
+	}
+}
+
+func unpauseCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unpause",
+		Usage:     "unpause all processes in one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusPaused })
+			if err != nil {
+				return err
+			}
+			return forEach(names, func(n string) (string, error) {
+				_, err := rt.Unpause(c.Context, n)
+				return n, err
+			})
+		}),
+	}
+}
+
+func renameCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename an existing container",
+		ArgsUsage: "CONTAINER NAME",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if c.NArg() != 2 {
+				return fmt.Errorf("rename requires exactly 2 arguments: CONTAINER NAME: %w", errdefs.ErrInvalidArgument)
+			}
+			return rt.Rename(c.Context, c.Args().Get(0), c.Args().Get(1))
+		}),
+	}
+}
+
+func containerCommand() *cli.Command {
+	prune := &cli.Command{
+		Name:  "prune",
+		Usage: "remove all stopped containers",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt"}},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			ids, err := rt.Prune(c.Context)
+			for _, id := range ids {
+				fmt.Println(id)
+			}
+			return err
+		}),
+	}
+	exists := &cli.Command{
+		Name:      "exists",
+		Usage:     "check whether a container exists (exit 0) or not (exit 1)",
+		ArgsUsage: "CONTAINER",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "container exists CONTAINER"); err != nil {
+				return err
+			}
+			if _, err := rt.Container(c.Context, c.Args().First()); err != nil {
+				if errors.Is(err, errdefs.ErrNotFound) {
+					return exitError{1}
+				}
+				return err
+			}
+			return nil
+		}),
+	}
+	cleanup := &cli.Command{
+		Name:   "cleanup",
+		Hidden: true,
+		Usage:  "release a stopped container's resources (run by servin-monitor)",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			return forEach(c.Args().Slice(), func(n string) (string, error) {
+				return "", rt.Cleanup(c.Context, n)
+			})
+		}),
+	}
+	return &cli.Command{
+		Name:  "container",
+		Usage: "manage containers",
+		Subcommands: []*cli.Command{
+			createCommand(), runCommand(), startCommand(), stopCommand(), killCommand(),
+			restartCommand(), rmCommand(), psListCommand("list", "ls", "ps"), containerInspectCommand(),
+			waitCommand(), logsCommand(), attachCommand(), execCommand(), topCommand(),
+			pauseCommand(), unpauseCommand(), renameCommand(), prune, exists, cleanup,
+		},
+	}
+}
+
+// parseJSONStrings decodes a JSON array of strings.
+func parseJSONStrings(s string) ([]string, error) {
+	var v []string
+	err := json.Unmarshal([]byte(s), &v)
+	return v, err
+}

@@ -1,0 +1,393 @@
+package libservin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/state"
+)
+
+// Container statuses, as podman reports them.
+const (
+	StatusCreated  = "created"
+	StatusRunning  = "running"
+	StatusPaused   = "paused"
+	StatusExited   = "exited"
+	StatusStopping = "stopping"
+)
+
+// ContainerConfig is everything fixed at create time. It is stored as JSON
+// in the database and is what inspect's Config and HostConfig show.
+type ContainerConfig struct {
+	Image         string            `json:"image"`      // the reference the user gave
+	Entrypoint    []string          `json:"entrypoint"` // effective entrypoint
+	Cmd           []string          `json:"cmd"`        // effective command
+	Env           []string          `json:"env"`
+	WorkingDir    string            `json:"workingDir,omitempty"`
+	User          string            `json:"user,omitempty"`
+	GroupAdd      []string          `json:"groupAdd,omitempty"`
+	Hostname      string            `json:"hostname"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	Tty           bool              `json:"tty,omitempty"`
+	Interactive   bool              `json:"interactive,omitempty"`
+	RestartPolicy string            `json:"restartPolicy,omitempty"`
+	RestartMax    int               `json:"restartMax,omitempty"`
+	Init          bool              `json:"init,omitempty"`
+	LogDriver     string            `json:"logDriver"`
+	LogOpts       map[string]string `json:"logOpts,omitempty"`
+	LogPath       string            `json:"logPath,omitempty"`
+	StopSignal    string            `json:"stopSignal"`
+	StopTimeout   uint              `json:"stopTimeout"`
+	NetworkMode   string            `json:"networkMode"`
+	AutoRemove    bool              `json:"autoRemove,omitempty"`
+	ReadOnly      bool              `json:"readOnly,omitempty"`
+	CreateCommand []string          `json:"createCommand,omitempty"`
+}
+
+// Args is the command line the container's init runs.
+func (c *ContainerConfig) Args() []string {
+	return append(append([]string(nil), c.Entrypoint...), c.Cmd...)
+}
+
+// Container is a snapshot of one container's configuration and state.
+type Container struct {
+	ID        string
+	Name      string
+	ImageID   string
+	ImageName string
+	Created   time.Time
+	Config    ContainerConfig
+	State     state.ContainerState
+}
+
+// Running reports whether the container has live processes.
+func (c *Container) Running() bool {
+	return c.State.Status == StatusRunning || c.State.Status == StatusPaused || c.State.Status == StatusStopping
+}
+
+func fromRecord(rec *state.Container) (*Container, error) {
+	c := &Container{
+		ID: rec.ID, Name: rec.Name, ImageID: rec.ImageID, ImageName: rec.ImageName,
+		Created: rec.Created, State: rec.State,
+	}
+	if len(rec.Config) > 0 {
+		if err := json.Unmarshal(rec.Config, &c.Config); err != nil {
+			return nil, fmt.Errorf("container %s: corrupt config: %w", rec.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// CreateOptions is a request to create a container: the CLI's flags, the
+// REST API's fields and Go callers all fill this one struct.
+type CreateOptions struct {
+	Image         string
+	Name          string
+	Command       []string  // args after the image
+	Entrypoint    *[]string // nil: the image's; empty: none
+	Env           []string
+	WorkingDir    string
+	User          string
+	GroupAdd      []string
+	Hostname      string
+	Labels        map[string]string
+	Annotations   map[string]string
+	Tty           bool
+	Interactive   bool
+	Restart       string // no, always, unless-stopped, on-failure[:N]
+	Init          bool
+	LogDriver     string            // k8s-file (default), none
+	LogOpts       map[string]string // max-size, max-file, path
+	StopSignal    string
+	StopTimeout   *uint
+	Network       string // none (default), host
+	AutoRemove    bool
+	ReadOnly      bool
+	CreateCommand []string
+}
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// Create makes a new container from an image. The container is left in the
+// created state; Start runs it.
+func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, error) {
+	if o.Image == "" {
+		return nil, fmt.Errorf("an image is required: %w", errdefs.ErrInvalidArgument)
+	}
+	if o.Name != "" && !nameRE.MatchString(o.Name) {
+		return nil, fmt.Errorf("invalid container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", o.Name, errdefs.ErrInvalidArgument)
+	}
+	restart, restartMax, err := ParseRestartPolicy(o.Restart)
+	if err != nil {
+		return nil, err
+	}
+	if o.AutoRemove && restart != "" && restart != "no" {
+		return nil, fmt.Errorf("the --rm option conflicts with --restart (other than \"no\"): %w", errdefs.ErrInvalidArgument)
+	}
+	network := o.Network
+	switch network {
+	case "", "none", "private":
+		network = "none"
+	case "host":
+	default:
+		return nil, fmt.Errorf("network mode %q is not supported (use none or host): %w", o.Network, errdefs.ErrInvalidArgument)
+	}
+	stopSignal := o.StopSignal
+	if stopSignal != "" {
+		if _, err := ParseSignal(stopSignal); err != nil {
+			return nil, err
+		}
+	}
+	logDriver, logOpts, err := parseLogOptions(o.LogDriver, o.LogOpts)
+	if err != nil {
+		return nil, err
+	}
+
+	store, err := r.Store()
+	if err != nil {
+		return nil, err
+	}
+	img, err := store.Lookup(ctx, o.Image)
+	if err != nil {
+		return nil, err
+	}
+
+	cfg := ContainerConfig{
+		Image:         o.Image,
+		Labels:        map[string]string{},
+		Annotations:   o.Annotations,
+		Tty:           o.Tty,
+		Interactive:   o.Interactive,
+		RestartPolicy: restart,
+		RestartMax:    restartMax,
+		Init:          o.Init,
+		LogDriver:     logDriver,
+		LogOpts:       logOpts,
+		NetworkMode:   network,
+		AutoRemove:    o.AutoRemove,
+		ReadOnly:      o.ReadOnly,
+		GroupAdd:      o.GroupAdd,
+		CreateCommand: o.CreateCommand,
+		StopTimeout:   10,
+	}
+	if o.StopTimeout != nil {
+		cfg.StopTimeout = *o.StopTimeout
+	}
+	ic := img.Config
+	var imgEnv, imgEntrypoint, imgCmd []string
+	var imgWorkdir, imgUser, imgStopSignal string
+	if ic != nil {
+		imgEnv, imgEntrypoint, imgCmd = ic.Config.Env, ic.Config.Entrypoint, ic.Config.Cmd
+		imgWorkdir, imgUser, imgStopSignal = ic.Config.WorkingDir, ic.Config.User, ic.Config.StopSignal
+		for k, v := range ic.Config.Labels {
+			cfg.Labels[k] = v
+		}
+	}
+	for k, v := range o.Labels {
+		cfg.Labels[k] = v
+	}
+	// Docker's rule: --entrypoint replaces the image's entrypoint and
+	// drops its CMD; command arguments replace CMD.
+	cfg.Entrypoint = imgEntrypoint
+	cfg.Cmd = imgCmd
+	if o.Entrypoint != nil {
+		cfg.Entrypoint = *o.Entrypoint
+		cfg.Cmd = nil
+	}
+	if len(o.Command) > 0 {
+		cfg.Cmd = o.Command
+	}
+	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
+		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalidArgument)
+	}
+	cfg.Env = mergeEnv(imgEnv, o.Env)
+	cfg.WorkingDir = firstNonEmpty(o.WorkingDir, imgWorkdir)
+	cfg.User = firstNonEmpty(o.User, imgUser)
+	cfg.StopSignal = firstNonEmpty(stopSignal, imgStopSignal, "SIGTERM")
+	if _, err := ParseSignal(cfg.StopSignal); err != nil {
+		return nil, err
+	}
+
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Hostname = o.Hostname
+	if cfg.Hostname == "" && network != "host" {
+		cfg.Hostname = id[:12]
+	}
+	if logDriver == "k8s-file" && cfg.LogPath == "" {
+		cfg.LogPath = firstNonEmpty(logOpts["path"], r.ctrDataDir(id)+"/ctr.log")
+	}
+	name := o.Name
+	if name == "" {
+		if name, err = r.db.GenerateName(ctx); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := json.Marshal(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	imageName := o.Image
+	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, o.Image) {
+		imageName = img.Names[0]
+	}
+	rec := &state.Container{
+		ID: id, Name: name, ImageID: img.ID, ImageName: imageName,
+		Created: time.Now().UTC(), Config: raw,
+		State: state.ContainerState{Status: StatusCreated},
+	}
+	// The row comes first so a name clash costs nothing; a crash after it
+	// leaves a container that start repairs and rm removes.
+	if err := r.db.AddContainer(ctx, rec); err != nil {
+		return nil, err
+	}
+	if _, err := store.CreateContainer(ctx, id, img.ID, name); err != nil {
+		_ = r.db.RemoveContainer(ctx, id)
+		return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
+	}
+	if err := os.MkdirAll(r.ctrDataDir(id), 0o700); err != nil {
+		return nil, err
+	}
+	r.event(ctx, "container", "create", id, name, map[string]string{"image": imageName})
+	return fromRecord(rec)
+}
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// mergeEnv overlays user variables on the image's, by key.
+func mergeEnv(base, over []string) []string {
+	out := append([]string(nil), base...)
+	idx := map[string]int{}
+	for i, e := range out {
+		k, _, _ := strings.Cut(e, "=")
+		idx[k] = i
+	}
+	for _, e := range over {
+		k, _, _ := strings.Cut(e, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = e
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
+// ParseRestartPolicy validates no|always|unless-stopped|on-failure[:N].
+func ParseRestartPolicy(s string) (string, int, error) {
+	name, max, hasMax := strings.Cut(s, ":")
+	switch name {
+	case "", "no":
+		if hasMax {
+			break
+		}
+		return "", 0, nil
+	case "always", "unless-stopped":
+		if hasMax {
+			break
+		}
+		return name, 0, nil
+	case "on-failure":
+		if !hasMax {
+			return name, 0, nil
+		}
+		var n int
+		if _, err := fmt.Sscanf(max, "%d", &n); err == nil && n >= 0 && fmt.Sprint(n) == max {
+			return name, n, nil
+		}
+	}
+	return "", 0, fmt.Errorf("invalid restart policy %q: must be no, always, unless-stopped or on-failure[:max-retries]: %w", s, errdefs.ErrInvalidArgument)
+}
+
+func parseLogOptions(driver string, opts map[string]string) (string, map[string]string, error) {
+	switch driver {
+	case "", "k8s-file", "json-file":
+		driver = "k8s-file"
+	case "none":
+	default:
+		return "", nil, fmt.Errorf("log driver %q is not supported (use k8s-file or none): %w", driver, errdefs.ErrInvalidArgument)
+	}
+	for k, v := range opts {
+		switch k {
+		case "max-size":
+			if _, err := ParseSize(v); err != nil {
+				return "", nil, fmt.Errorf("invalid --log-opt max-size=%s: %w", v, errdefs.ErrInvalidArgument)
+			}
+		case "max-file":
+			var n int
+			if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1 {
+				return "", nil, fmt.Errorf("invalid --log-opt max-file=%s: must be a positive integer: %w", v, errdefs.ErrInvalidArgument)
+			}
+		case "path", "tag":
+		default:
+			return "", nil, fmt.Errorf("unknown log option %q: %w", k, errdefs.ErrInvalidArgument)
+		}
+	}
+	return driver, opts, nil
+}
+
+// Container returns one container by name, ID or ID prefix, with its state
+// synced from its monitor.
+func (r *Runtime) Container(ctx context.Context, nameOrID string) (*Container, error) {
+	rec, err := r.db.GetContainer(ctx, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := fromRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	r.observe(c)
+	return c, nil
+}
+
+// Containers lists all containers, newest first, with their states synced.
+func (r *Runtime) Containers(ctx context.Context) ([]*Container, error) {
+	recs, err := r.db.ListContainers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Container, 0, len(recs))
+	for _, rec := range recs {
+		c, err := fromRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		r.observe(c)
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (r *Runtime) event(ctx context.Context, typ, action, id, name string, attrs map[string]string) {
+	_ = r.db.AddEvent(ctx, state.Event{
+		Time: time.Now(), Type: typ, Action: action, ActorID: id, Name: name, Attributes: attrs,
+	})
+}

@@ -1,0 +1,714 @@
+package libservin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/monitor"
+	"github.com/servin/servin/libservin/oci"
+	"github.com/servin/servin/libservin/state"
+)
+
+// withLock runs fn with the container's exclusive lock held and its state
+// freshly synced; state changes fn makes to c.State are saved afterwards.
+func (r *Runtime) withLock(ctx context.Context, nameOrID string, fn func(c *Container) error) (*Container, error) {
+	rec, err := r.db.GetContainer(ctx, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := state.LockContainer(r.lockDir(), rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Re-read under the lock: another process may have changed or removed it.
+	rec, err = r.db.GetContainer(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := fromRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.syncLocked(ctx, c); err != nil {
+		return nil, err
+	}
+	before := c.State
+	ferr := fn(c)
+	if c.State != before && c.State.Status != "removed" {
+		if err := r.db.SaveState(ctx, c.ID, c.State); err != nil && ferr == nil {
+			ferr = err
+		}
+	}
+	return c, ferr
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || (stat[i+2] != 'Z' && stat[i+2] != 'X')
+}
+
+func monitorAlive(pid int) bool {
+	if !processAlive(pid) {
+		return false
+	}
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return err == nil && strings.HasPrefix(string(comm), "servin-monitor")
+}
+
+// mayRestart reports whether the monitor could still restart the container
+// after an exit with the given code.
+func (r *Runtime) mayRestart(c *Container, exitCode int, restarts int) bool {
+	if _, err := os.Stat(filepath.Join(r.ctrRunDir(c.ID), "no-restart")); err == nil {
+		return false
+	}
+	switch c.Config.RestartPolicy {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return exitCode != 0 && (c.Config.RestartMax == 0 || restarts < c.Config.RestartMax)
+	}
+	return false
+}
+
+// observe updates c.State in memory from the monitor's status file and from
+// process liveness, without locking or saving. It returns true when the
+// container's final exit was observed (nothing will run it again).
+func (r *Runtime) observe(c *Container) (final bool) { return r.observeState(c, false) }
+
+// observeState is observe; monitorDone says the monitor has decided not to
+// restart (it is running its exit command), so an exit is final.
+func (r *Runtime) observeState(c *Container, monitorDone bool) (final bool) {
+	switch c.State.Status {
+	case StatusRunning, StatusPaused, StatusStopping:
+	default:
+		return false
+	}
+	st, err := monitor.ReadStatus(r.ctrRunDir(c.ID))
+	monAlive := !monitorDone && monitorAlive(c.State.MonitorPid)
+	if err == nil && st != nil {
+		c.State.RestartCount = st.RestartCount
+		switch st.State {
+		case "exited":
+			if monAlive && r.mayRestart(c, st.ExitCode, st.RestartCount) {
+				return false
+			}
+			c.State.Status = StatusExited
+			c.State.Pid = 0
+			c.State.ExitCode = st.ExitCode
+			c.State.FinishedAt = st.FinishedAt
+			return true
+		case "running", "restarting":
+			if st.Pid > 0 {
+				c.State.Pid = st.Pid
+			}
+			if !st.StartedAt.IsZero() {
+				c.State.StartedAt = st.StartedAt
+			}
+		}
+	}
+	if monAlive {
+		return false
+	}
+	// The monitor is gone without recording an exit: tell the truth from
+	// the process table.
+	if processAlive(c.State.Pid) {
+		return false
+	}
+	c.State.Status = StatusExited
+	c.State.Pid = 0
+	c.State.ExitCode = -1
+	c.State.FinishedAt = time.Now().UTC()
+	if c.State.Error == "" {
+		c.State.Error = "the container's monitor exited before recording an exit code"
+	}
+	return true
+}
+
+// syncLocked observes the container and, on a final exit, records it and
+// releases its runtime resources. The caller holds the lock.
+func (r *Runtime) syncLocked(ctx context.Context, c *Container) error {
+	return r.syncState(ctx, c, false)
+}
+
+func (r *Runtime) syncState(ctx context.Context, c *Container, monitorDone bool) error {
+	if !r.observeState(c, monitorDone) {
+		return nil
+	}
+	r.releaseRuntime(c)
+	if err := r.db.SaveState(ctx, c.ID, c.State); err != nil {
+		return err
+	}
+	r.event(ctx, "container", "died", c.ID, c.Name, map[string]string{
+		"exitCode": strconv.Itoa(c.State.ExitCode), "image": c.ImageName,
+	})
+	return nil
+}
+
+// releaseRuntime frees what a stopped container holds: the runtime state
+// (cgroups) and the rootfs mount. Idempotent.
+func (r *Runtime) releaseRuntime(c *Container) {
+	_ = oci.Delete(r.runcRoot(), c.ID, true)
+	if s, err := r.Store(); err == nil {
+		_ = s.Unmount(c.ID, true)
+	}
+	c.State.Mountpoint = ""
+}
+
+// StartOptions control Start.
+type StartOptions struct {
+	// Attach, when set, streams the container's stdio until it exits or
+	// the client detaches; Start then returns the exit code.
+	Attach *AttachStreams
+}
+
+// AttachStreams are the caller's ends of an attached container.
+type AttachStreams struct {
+	Stdin  io.Reader // nil: no stdin
+	Stdout io.Writer
+	Stderr io.Writer
+	Resize <-chan [2]uint16 // rows, cols
+	Rows   uint16
+	Cols   uint16
+}
+
+// ErrDetached is returned by attached operations when the client detached.
+var ErrDetached = errors.New("detached from container")
+
+// Start runs a created or exited container. With o.Attach it blocks until
+// the container exits (returning its exit code) or the client detaches
+// (returning ErrDetached).
+func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (int, error) {
+	if err := r.requireHelpers(); err != nil {
+		return -1, err
+	}
+	var conn *monitor.AttachConn
+	c, err := r.withLock(ctx, nameOrID, func(c *Container) error {
+		switch c.State.Status {
+		case StatusRunning, StatusStopping:
+			if o.Attach != nil {
+				return fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrFailedPrecondition)
+			}
+			return nil
+		case StatusPaused:
+			return fmt.Errorf("container %s is paused, unpause it instead: %w", c.Name, errdefs.ErrFailedPrecondition)
+		}
+		if err := r.spawn(ctx, c, o.Attach); err != nil {
+			return err
+		}
+		if o.Attach != nil {
+			var err error
+			conn, err = monitor.Attach(r.ctrRunDir(c.ID), monitor.AttachOptions{
+				Stdin: o.Attach.Stdin != nil, Stdout: o.Attach.Stdout != nil,
+				Stderr: o.Attach.Stderr != nil, Start: true,
+			})
+			if err != nil {
+				return r.failStart(c, fmt.Errorf("attaching to container %s: %w", c.Name, err))
+			}
+		} else if err := monitor.StartViaSocket(r.ctrRunDir(c.ID)); err != nil {
+			return r.failStart(c, err)
+		}
+		c.State.Status = StatusRunning
+		c.State.StartedAt = time.Now().UTC()
+		r.event(ctx, "container", "start", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		return nil
+	})
+	if err != nil {
+		return -1, err
+	}
+	if conn == nil {
+		return 0, nil
+	}
+	return r.stream(ctx, c, conn, o.Attach)
+}
+
+func (r *Runtime) stream(ctx context.Context, c *Container, conn *monitor.AttachConn, a *AttachStreams) (int, error) {
+	defer conn.Close()
+	code, err := conn.Run(a.Stdin, a.Stdout, a.Stderr, a.Resize)
+	if errors.Is(err, monitor.ErrDetach) {
+		return -1, ErrDetached
+	}
+	if err != nil {
+		return -1, err
+	}
+	if code < 0 {
+		// The connection closed without an exit frame: ask the state.
+		return r.Wait(ctx, c.ID)
+	}
+	return code, nil
+}
+
+func (r *Runtime) failStart(c *Container, err error) error {
+	_ = os.WriteFile(filepath.Join(r.ctrRunDir(c.ID), "no-restart"), nil, 0o600)
+	_ = oci.Delete(r.runcRoot(), c.ID, true)
+	r.releaseRuntime(c)
+	c.State.Status = StatusCreated
+	c.State.Error = err.Error()
+	return err
+}
+
+// spawn prepares the bundle and forks the monitor, which creates the
+// container (init waiting on the exec fifo). The caller holds the lock.
+func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams) error {
+	store, err := r.Store()
+	if err != nil {
+		return err
+	}
+	if !store.ContainerExists(c.ID) {
+		// A crash between the database insert and the storage create.
+		if _, err := store.CreateContainer(ctx, c.ID, c.ImageID, c.Name); err != nil {
+			return fmt.Errorf("recreating storage for container %s: %w", c.Name, err)
+		}
+	}
+	rootfs, err := store.Mount(c.ID)
+	if err != nil {
+		return fmt.Errorf("mounting container %s: %w", c.Name, err)
+	}
+	c.State.Mountpoint = rootfs
+	runDir := r.ctrRunDir(c.ID)
+	for _, f := range []string{"status.json", "no-restart", "attach.sock", "pidfile"} {
+		_ = os.Remove(filepath.Join(runDir, f))
+	}
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return err
+	}
+	mounts, err := r.writeEtcFiles(c, runDir)
+	if err != nil {
+		return err
+	}
+	in := &oci.SpecInput{
+		ID:          c.ID,
+		Rootfs:      rootfs,
+		ReadOnly:    c.Config.ReadOnly,
+		Args:        c.Config.Args(),
+		Env:         c.Config.Env,
+		Cwd:         c.Config.WorkingDir,
+		User:        c.Config.User,
+		GroupAdd:    c.Config.GroupAdd,
+		Hostname:    c.Config.Hostname,
+		Terminal:    c.Config.Tty,
+		NetworkMode: c.Config.NetworkMode,
+		CgroupsPath: "/servin/" + c.ID,
+		CgroupNS:    cgroup2Unified(),
+		Annotations: c.Config.Annotations,
+		ExtraMounts: mounts,
+		NofileLimit: oci.HardNofileLimit(),
+	}
+	if c.Config.Init && r.opts.MonitorPath != "" {
+		in.Args = append([]string{"/run/servin-init", "--"}, in.Args...)
+		in.ExtraMounts = append(in.ExtraMounts, bindMount(r.opts.MonitorPath, "/run/servin-init", true))
+	}
+	spec, err := oci.Generate(in)
+	if err != nil {
+		r.releaseRuntime(c)
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
+	if err := oci.WriteBundle(runDir, spec); err != nil {
+		return err
+	}
+	maxSize, _ := ParseSize(c.Config.LogOpts["max-size"])
+	maxFiles, _ := strconv.Atoi(c.Config.LogOpts["max-file"])
+	restart := c.Config.RestartPolicy
+	if restart == "" {
+		restart = "no"
+	}
+	mcfg := monitor.Config{
+		ID:          c.ID,
+		Bundle:      runDir,
+		RunDir:      runDir,
+		RuntimePath: r.opts.RuntimePath,
+		RuntimeArgs: r.helperArgs(),
+		ExecFifo:    filepath.Join(r.runcRoot(), c.ID, "exec.fifo"),
+		ExitCommand: append(append([]string{r.opts.RuntimePath}, r.helperArgs()...), "container", "cleanup", c.ID),
+		LogMaxSize:  maxSize,
+		LogMaxFiles: maxFiles,
+		Terminal:    c.Config.Tty,
+		Stdin:       c.Config.Interactive,
+		StdinOnce:   c.Config.Interactive && attach != nil,
+		Restart:     restart,
+		RestartMax:  c.Config.RestartMax,
+	}
+	if c.Config.LogDriver != "none" {
+		mcfg.LogPath = c.Config.LogPath
+	}
+	if attach != nil {
+		mcfg.Rows, mcfg.Cols = attach.Rows, attach.Cols
+	}
+	sp, err := monitor.Spawn(r.opts.MonitorPath, mcfg)
+	if err != nil {
+		var ce *monitor.CreateError
+		if errors.As(err, &ce) {
+			err = errdefs.ClassifyStartError(ce.Msg)
+		}
+		_ = oci.Delete(r.runcRoot(), c.ID, true)
+		r.releaseRuntime(c)
+		c.State.Error = err.Error()
+		if errors.Is(err, errdefs.ErrCommandNotFound) || errors.Is(err, errdefs.ErrCannotInvoke) {
+			c.State.ExitCode = errdefs.ExitCode(err)
+		}
+		return err
+	}
+	c.State.Pid = sp.Pid
+	c.State.MonitorPid = sp.MonitorPid
+	c.State.Error = ""
+	c.State.ExitCode = 0
+	c.State.OOMKilled = false
+	c.State.StoppedByUser = false
+	c.State.FinishedAt = time.Time{}
+	return nil
+}
+
+func cgroup2Unified() bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/sys/fs/cgroup", &st); err != nil {
+		return false
+	}
+	return st.Type == 0x63677270 // CGROUP2_SUPER_MAGIC
+}
+
+// waitExit polls until the container's init is gone or the deadline passes.
+func (r *Runtime) waitExit(c *Container, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		st, err := monitor.ReadStatus(r.ctrRunDir(c.ID))
+		if err == nil && st.State == "exited" {
+			return true
+		}
+		if !processAlive(c.State.Pid) && !monitorAlive(c.State.MonitorPid) {
+			return true
+		}
+		if !processAlive(c.State.Pid) && (err != nil || st.State != "running") {
+			// Give the monitor a moment to record the exit code.
+			if time.Now().After(deadline) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitRecorded gives the monitor up to d to write the exit status of an
+// init that is already gone, then syncs.
+func (r *Runtime) finishStop(ctx context.Context, c *Container) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := monitor.ReadStatus(r.ctrRunDir(c.ID))
+		if (err == nil && st.State == "exited") || !monitorAlive(c.State.MonitorPid) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return r.syncLocked(ctx, c)
+}
+
+func (r *Runtime) preventRestart(c *Container) {
+	_ = os.WriteFile(filepath.Join(r.ctrRunDir(c.ID), "no-restart"), nil, 0o600)
+}
+
+// Stop sends the stop signal, waits up to timeout (the container's own
+// stop timeout when nil) and then kills the container.
+func (r *Runtime) Stop(ctx context.Context, nameOrID string, timeout *uint) (*Container, error) {
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		if !c.Running() {
+			return nil
+		}
+		return r.stopLocked(ctx, c, timeout)
+	})
+}
+
+func (r *Runtime) stopLocked(ctx context.Context, c *Container, timeout *uint) error {
+	r.preventRestart(c)
+	c.State.StoppedByUser = true
+	t := c.Config.StopTimeout
+	if timeout != nil {
+		t = *timeout
+	}
+	sig, err := ParseSignal(c.Config.StopSignal)
+	if err != nil {
+		sig = syscall.SIGTERM
+	}
+	paused := c.State.Status == StatusPaused
+	if t > 0 {
+		_ = oci.Signal(r.runcRoot(), c.ID, sig, false)
+		if paused {
+			_ = oci.Resume(r.runcRoot(), c.ID)
+			paused = false
+		}
+	}
+	if t == 0 || !r.waitExit(c, time.Duration(t)*time.Second) {
+		_ = oci.Signal(r.runcRoot(), c.ID, syscall.SIGKILL, true)
+		if paused {
+			_ = oci.Resume(r.runcRoot(), c.ID)
+		}
+		if !r.waitExit(c, 10*time.Second) {
+			return fmt.Errorf("container %s did not exit after SIGKILL", c.Name)
+		}
+	}
+	if err := r.finishStop(ctx, c); err != nil {
+		return err
+	}
+	r.event(ctx, "container", "stop", c.ID, c.Name, map[string]string{"image": c.ImageName})
+	return nil
+}
+
+// Kill sends a signal to the container's init.
+func (r *Runtime) Kill(ctx context.Context, nameOrID string, signal string) (*Container, error) {
+	sig, err := ParseSignal(signal)
+	if err != nil {
+		return nil, err
+	}
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		if !c.Running() {
+			return fmt.Errorf("can only kill running containers. %s is in state %s: %w", c.ID, c.State.Status, errdefs.ErrFailedPrecondition)
+		}
+		if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
+			r.preventRestart(c)
+		}
+		if err := oci.Signal(r.runcRoot(), c.ID, sig, false); err != nil {
+			return fmt.Errorf("killing container %s: %w", c.Name, err)
+		}
+		if c.State.Status == StatusPaused && sig == syscall.SIGKILL {
+			_ = oci.Resume(r.runcRoot(), c.ID)
+		}
+		r.event(ctx, "container", "kill", c.ID, c.Name, map[string]string{"signal": strconv.Itoa(int(sig))})
+		return nil
+	})
+}
+
+// RemoveOptions control Remove.
+type RemoveOptions struct {
+	Force   bool // kill a running container first
+	Timeout *uint
+}
+
+// Remove deletes a container, its storage, logs and runtime state.
+func (r *Runtime) Remove(ctx context.Context, nameOrID string, o RemoveOptions) (*Container, error) {
+	c, err := r.withLock(ctx, nameOrID, func(c *Container) error {
+		return r.removeLocked(ctx, c, o)
+	})
+	if err == nil {
+		state.RemoveLock(r.lockDir(), c.ID)
+	}
+	return c, err
+}
+
+func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOptions) error {
+	if c.Running() {
+		if !o.Force {
+			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w", c.ID, c.State.Status, errdefs.ErrFailedPrecondition)
+		}
+		zero := uint(0)
+		t := &zero
+		if o.Timeout != nil {
+			t = o.Timeout
+		}
+		if err := r.stopLocked(ctx, c, t); err != nil {
+			return err
+		}
+	}
+	r.preventRestart(c)
+	r.releaseRuntime(c)
+	store, err := r.Store()
+	if err != nil {
+		return err
+	}
+	if err := store.DeleteContainer(c.ID); err != nil {
+		return fmt.Errorf("removing storage of container %s: %w", c.Name, err)
+	}
+	_ = os.RemoveAll(r.ctrRunDir(c.ID))
+	_ = os.RemoveAll(r.ctrDataDir(c.ID))
+	if err := r.db.RemoveContainer(ctx, c.ID); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	c.State.Status = "removed"
+	r.event(ctx, "container", "remove", c.ID, c.Name, map[string]string{"image": c.ImageName})
+	return nil
+}
+
+// Cleanup is the monitor's exit command: it records the final exit and
+// releases the container's resources, removing it when it was run with --rm.
+func (r *Runtime) Cleanup(ctx context.Context, nameOrID string) error {
+	var remove bool
+	c, err := r.withLock(ctx, nameOrID, func(c *Container) error {
+		if c.Running() {
+			// The monitor is exiting: whatever it recorded is final.
+			if err := r.syncState(ctx, c, true); err != nil {
+				return err
+			}
+		}
+		if !c.Running() {
+			r.releaseRuntime(c)
+			if c.Config.AutoRemove {
+				remove = true
+				return r.removeLocked(ctx, c, RemoveOptions{Force: true})
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil
+	}
+	if err == nil && remove {
+		state.RemoveLock(r.lockDir(), c.ID)
+	}
+	return err
+}
+
+// Wait blocks until the container is no longer running and returns its
+// exit code.
+func (r *Runtime) Wait(ctx context.Context, nameOrID string) (int, error) {
+	id := nameOrID
+	if c, err := r.Container(ctx, nameOrID); err == nil {
+		id = c.ID
+		if !c.Running() && c.State.Status != StatusCreated {
+			return c.State.ExitCode, nil
+		}
+	} else {
+		return -1, err
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-tick.C:
+		}
+		c, err := r.Container(ctx, id)
+		if err != nil {
+			return -1, err
+		}
+		if !c.Running() && c.State.Status != StatusCreated {
+			return c.State.ExitCode, nil
+		}
+	}
+}
+
+// Pause freezes all processes of a running container.
+func (r *Runtime) Pause(ctx context.Context, nameOrID string) (*Container, error) {
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		if c.State.Status != StatusRunning {
+			return fmt.Errorf("%q is not running, can't pause: %w", c.Name, errdefs.ErrFailedPrecondition)
+		}
+		if err := oci.Pause(r.runcRoot(), c.ID); err != nil {
+			return err
+		}
+		c.State.Status = StatusPaused
+		r.event(ctx, "container", "pause", c.ID, c.Name, nil)
+		return nil
+	})
+}
+
+// Unpause thaws a paused container.
+func (r *Runtime) Unpause(ctx context.Context, nameOrID string) (*Container, error) {
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		if c.State.Status != StatusPaused {
+			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Name, errdefs.ErrFailedPrecondition)
+		}
+		if err := oci.Resume(r.runcRoot(), c.ID); err != nil {
+			return err
+		}
+		c.State.Status = StatusRunning
+		r.event(ctx, "container", "unpause", c.ID, c.Name, nil)
+		return nil
+	})
+}
+
+// Restart stops a running container and starts it again.
+func (r *Runtime) Restart(ctx context.Context, nameOrID string, timeout *uint) error {
+	if _, err := r.Stop(ctx, nameOrID, timeout); err != nil {
+		return err
+	}
+	_, err := r.Start(ctx, nameOrID, StartOptions{})
+	if err == nil {
+		if c, e := r.Container(ctx, nameOrID); e == nil {
+			r.event(ctx, "container", "restart", c.ID, c.Name, nil)
+		}
+	}
+	return err
+}
+
+// Rename gives a container a new name.
+func (r *Runtime) Rename(ctx context.Context, nameOrID, newName string) error {
+	if !nameRE.MatchString(newName) {
+		return fmt.Errorf("invalid container name %q: %w", newName, errdefs.ErrInvalidArgument)
+	}
+	_, err := r.withLock(ctx, nameOrID, func(c *Container) error {
+		if err := r.db.RenameContainer(ctx, c.ID, newName); err != nil {
+			return err
+		}
+		old := c.Name
+		c.Name = newName
+		r.event(ctx, "container", "rename", c.ID, newName, map[string]string{"oldName": old})
+		return nil
+	})
+	return err
+}
+
+// Prune removes all stopped containers and returns their IDs.
+func (r *Runtime) Prune(ctx context.Context) ([]string, error) {
+	cs, err := r.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, c := range cs {
+		if c.Running() {
+			continue
+		}
+		if _, err := r.Remove(ctx, c.ID, RemoveOptions{}); err != nil {
+			if !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrFailedPrecondition) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		removed = append(removed, c.ID)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// Attach connects the caller's streams to a running container until it
+// exits (returning its exit code) or the caller detaches (ErrDetached).
+func (r *Runtime) Attach(ctx context.Context, nameOrID string, a *AttachStreams) (int, error) {
+	c, err := r.Container(ctx, nameOrID)
+	if err != nil {
+		return -1, err
+	}
+	if !c.Running() {
+		return -1, fmt.Errorf("you can only attach to running containers: %s is %s: %w", c.Name, c.State.Status, errdefs.ErrFailedPrecondition)
+	}
+	if a.Stdin != nil && !c.Config.Interactive {
+		a.Stdin = nil
+	}
+	conn, err := monitor.Attach(r.ctrRunDir(c.ID), monitor.AttachOptions{
+		Stdin: a.Stdin != nil, Stdout: a.Stdout != nil, Stderr: a.Stderr != nil,
+	})
+	if err != nil {
+		return -1, fmt.Errorf("attaching to container %s: %w", c.Name, err)
+	}
+	return r.stream(ctx, c, conn, a)
+}

@@ -1,0 +1,65 @@
+// Package servin is the Go door to servin, a daemonless, podman-style
+// container engine. A program opens a Runtime with New and uses the same
+// engine the servin CLI uses:
+//
+//	rt, err := servin.New(ctx,
+//		servin.WithMonitorPath("/usr/local/libexec/servin/servin-monitor"),
+//		servin.WithRuntimePath("/usr/local/bin/servin"))
+//	ctr, err := rt.Create(ctx, &servin.CreateOptions{Image: "busybox", Command: []string{"true"}})
+//	code, err := rt.Start(ctx, ctr.ID, servin.StartOptions{Attach: &servin.AttachStreams{Stdout: os.Stdout}})
+//
+// Containers are run by the servin binary (RuntimePath, used as the OCI
+// runtime helper) under a servin-monitor process each (MonitorPath); both
+// paths must be given, servin never guesses them.
+package servin
+
+import (
+	"context"
+
+	"github.com/servin/servin/libservin"
+)
+
+// Runtime is servin's engine.
+type Runtime = libservin.Runtime
+
+// Types used with Runtime's methods.
+type (
+	Container     = libservin.Container
+	CreateOptions = libservin.CreateOptions
+	StartOptions  = libservin.StartOptions
+	AttachStreams = libservin.AttachStreams
+	RemoveOptions = libservin.RemoveOptions
+	ExecOptions   = libservin.ExecOptions
+	ImportOptions = libservin.ImportOptions
+	LogOptions    = libservin.LogOptions
+	Image         = libservin.Image
+)
+
+// Option configures New.
+type Option func(*libservin.Options)
+
+// WithRoot sets the directory for persistent state (default /var/lib/servin).
+func WithRoot(dir string) Option { return func(o *libservin.Options) { o.Root = dir } }
+
+// WithRunRoot sets the directory for runtime state (default /run/servin).
+func WithRunRoot(dir string) Option { return func(o *libservin.Options) { o.RunRoot = dir } }
+
+// WithStorageDriver selects the containers/storage driver (overlay, vfs).
+func WithStorageDriver(name string, options ...string) Option {
+	return func(o *libservin.Options) { o.StorageDriver, o.StorageOptions = name, options }
+}
+
+// WithMonitorPath sets the servin-monitor binary.
+func WithMonitorPath(path string) Option { return func(o *libservin.Options) { o.MonitorPath = path } }
+
+// WithRuntimePath sets the servin binary used as OCI runtime helper.
+func WithRuntimePath(path string) Option { return func(o *libservin.Options) { o.RuntimePath = path } }
+
+// New opens servin's engine.
+func New(ctx context.Context, opts ...Option) (*Runtime, error) {
+	var o libservin.Options
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return libservin.New(ctx, o)
+}
