@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/image"
 	"github.com/servin/servin/libservin/state"
 )
 
@@ -249,10 +251,23 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	// The row comes first so a name clash costs nothing; a crash after it
 	// leaves a container that start repairs and rm removes.
-	if err := r.db.AddContainer(ctx, rec); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		err := r.db.AddContainer(ctx, rec)
+		if err == nil {
+			break
+		}
+		// A generated name can race with another process taking it.
+		if o.Name != "" || attempt > 5 || !errors.Is(err, errdefs.ErrAlreadyExists) {
+			return nil, err
+		}
+		if rec.Name, err = r.db.GenerateName(ctx); err != nil {
+			return nil, err
+		}
+		name = rec.Name
 	}
-	if _, err := store.CreateContainer(ctx, id, img.ID, name); err != nil {
+	// A container removed on exit needs no crash safety for its layer.
+	copts := image.ContainerOptions{Volatile: o.AutoRemove}
+	if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, name, copts); err != nil {
 		_ = r.db.RemoveContainer(ctx, id)
 		return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
 	}

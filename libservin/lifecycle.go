@@ -138,6 +138,10 @@ func (r *Runtime) observeState(c *Container, monitorDone bool) (final bool) {
 	c.State.Status = StatusExited
 	c.State.Pid = 0
 	c.State.ExitCode = -1
+	if c.State.StoppedByUser {
+		// servin itself killed it (stop/rm -f escalate to SIGKILL).
+		c.State.ExitCode = 128 + int(syscall.SIGKILL)
+	}
 	c.State.FinishedAt = time.Now().UTC()
 	if c.State.Error == "" {
 		c.State.Error = "the container's monitor exited before recording an exit code"

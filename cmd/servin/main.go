@@ -16,12 +16,17 @@ import (
 
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/image"
 )
 
 // version is set with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
 func main() {
+	// containers/storage re-executes this binary for some layer work.
+	if image.ReexecInit() {
+		return
+	}
 	os.Exit(run(os.Args))
 }
 

@@ -58,15 +58,19 @@ func ExitCode(err error) int {
 // typed error, so that "executable file not found" exits 127 and
 // "permission denied" on the command exits 126, as with podman.
 func ClassifyStartError(msg string) error {
+	msg = strings.TrimSpace(msg)
+	for strings.HasPrefix(msg, "Error: ") {
+		msg = strings.TrimPrefix(msg, "Error: ")
+	}
 	m := strings.ToLower(msg)
 	switch {
 	case strings.Contains(m, "executable file not found"),
 		strings.Contains(m, "no such file or directory") && strings.Contains(m, "exec"):
-		return wrap(msg, ErrCommandNotFound)
+		return wrap(msg+": OCI runtime attempted to invoke a command that was not found", ErrCommandNotFound)
 	case strings.Contains(m, "permission denied") && strings.Contains(m, "exec"),
 		strings.Contains(m, "is a directory"),
 		strings.Contains(m, "exec format error"):
-		return wrap(msg, ErrCannotInvoke)
+		return wrap(msg+": OCI permission denied", ErrCannotInvoke)
 	}
 	return errors.New(msg)
 }

@@ -1,0 +1,111 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/servin/servin/libservin/errdefs"
+	"go.podman.io/storage"
+)
+
+// Container is the storage record of a container's read-write layer.
+type Container = storage.Container
+
+// ContainerOptions tune CreateContainerWithOptions.
+type ContainerOptions struct {
+	// Volatile keeps the layer's records under RunRoot without fsync and
+	// mounts overlay with "volatile" (no syncing of the upper directory).
+	// Much cheaper, but the layer does not survive a crash or a reboot:
+	// meant for containers removed when they exit (run --rm), as podman does.
+	Volatile bool
+}
+
+// CreateContainer creates the read-write layer for container id on top of
+// image imageID (an ID or anything Lookup accepts). name, if not empty, is
+// recorded as the storage container's name.
+func (s *Store) CreateContainer(ctx context.Context, id, imageID, name string) (*Container, error) {
+	return s.CreateContainerWithOptions(ctx, id, imageID, name, ContainerOptions{})
+}
+
+// CreateContainerWithOptions is CreateContainer with options.
+func (s *Store) CreateContainerWithOptions(ctx context.Context, id, imageID, name string, opts ContainerOptions) (*Container, error) {
+	img, _, err := s.resolve(imageID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	c, err := s.store.CreateContainer(id, names, img.ID, "", "", &storage.ContainerOptions{Volatile: opts.Volatile})
+	if err != nil {
+		if errors.Is(err, storage.ErrDuplicateID) || errors.Is(err, storage.ErrDuplicateName) {
+			return nil, fmt.Errorf("creating container layer for %s: %w: %w", id, err, errdefs.ErrAlreadyExists)
+		}
+		return nil, fmt.Errorf("creating container layer for %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Mount mounts the container's root filesystem and returns its path.
+// Mounts are counted: every Mount needs an Unmount (or a forced one).
+func (s *Store) Mount(id string) (string, error) {
+	rootfs, err := s.store.Mount(id, "")
+	if err != nil {
+		return "", fmt.Errorf("mounting container %s: %w", id, notAContainer(err))
+	}
+	return rootfs, nil
+}
+
+// Unmount drops one mount reference (all of them with force) and unmounts
+// the root filesystem when none is left. Unmounting a container that is not
+// mounted is not an error.
+func (s *Store) Unmount(id string, force bool) error {
+	// storage decrements the mount count even when it is already zero, so
+	// look first.
+	n, err := s.store.Mounted(id)
+	if err != nil {
+		return fmt.Errorf("unmounting container %s: %w", id, notAContainer(err))
+	}
+	if n == 0 {
+		return nil
+	}
+	_, err = s.store.Unmount(id, force)
+	if err == nil || errors.Is(err, storage.ErrLayerNotMounted) {
+		return nil
+	}
+	return fmt.Errorf("unmounting container %s: %w", id, notAContainer(err))
+}
+
+// DeleteContainer unmounts and deletes the container's layer and record.
+// It is idempotent: a container that is already gone is not an error.
+func (s *Store) DeleteContainer(id string) error {
+	if !s.ContainerExists(id) {
+		return nil
+	}
+	if err := s.Unmount(id, true); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	err := s.store.DeleteContainer(id)
+	if err == nil || errors.Is(err, storage.ErrNotAContainer) || errors.Is(err, storage.ErrContainerUnknown) {
+		return nil
+	}
+	return fmt.Errorf("deleting container layer %s: %w", id, err)
+}
+
+// ContainerExists reports whether a storage container with this ID (or
+// name) exists.
+func (s *Store) ContainerExists(id string) bool {
+	_, err := s.store.Container(id)
+	return err == nil
+}
+
+// notAContainer classes storage's "unknown container/layer" as not found.
+func notAContainer(err error) error {
+	if errors.Is(err, storage.ErrContainerUnknown) || errors.Is(err, storage.ErrLayerUnknown) ||
+		errors.Is(err, storage.ErrNotAContainer) {
+		return fmt.Errorf("%w: %w", err, errdefs.ErrNotFound)
+	}
+	return err
+}

@@ -1,0 +1,32 @@
+package image
+
+import (
+	"fmt"
+
+	"github.com/servin/servin/libservin/errdefs"
+)
+
+// classedError carries podman's exact wording while still matching an
+// errdefs class with errors.Is.
+type classedError struct {
+	msg   string
+	class error
+}
+
+func (e *classedError) Error() string { return e.msg }
+func (e *classedError) Unwrap() error { return e.class }
+
+func classed(class error, format string, args ...any) error {
+	return &classedError{msg: fmt.Sprintf(format, args...), class: class}
+}
+
+// errImageNotKnown is podman's "NAME: image not known".
+func errImageNotKnown(name string) error {
+	return classed(errdefs.ErrNotFound, "%s: image not known", name)
+}
+
+// errImageInUse is podman's refusal to remove an image that containers use.
+func errImageInUse(id string) error {
+	return classed(errdefs.ErrInUse,
+		"image used by %s: image is in use by a container: consider listing external containers and force-removing image", id)
+}

@@ -1,0 +1,81 @@
+// Package state owns servin's persistent state: the SQLite database that
+// records containers, events and a few global settings, and the per-container
+// lock files that serialise work on one container across servin processes.
+//
+// servin has no daemon. Every CLI invocation is a separate process that opens
+// the database, does its work and exits, and dozens of them may run at once.
+// The database is therefore opened in WAL mode (readers never block the
+// writer), every write runs in a BEGIN IMMEDIATE transaction (so a writer
+// waits for the write lock up front instead of failing half-way with
+// SQLITE_BUSY), and a 30s busy timeout makes waiting the normal outcome of
+// contention, never a "database is locked" error.
+//
+// # On-disk layout
+//
+//	/var/lib/servin/                     persistent state (root)
+//	├── servin.db                        this database (+ servin.db-wal, servin.db-shm)
+//	├── storage/                         containers/storage graph root (layers, images)
+//	└── containers/<ID>/ctr.log          container log
+//
+//	/run/servin/                         runtime state (tmpfs, gone after reboot)
+//	├── storage/                         containers/storage run root
+//	├── runc/<ID>/                       libcontainer state
+//	├── locks/<ID>.lock                  per-container flock (see below)
+//	└── containers/<ID>/                 the bundle
+//	    ├── config.json                  OCI runtime spec
+//	    ├── monitor.json                 how the monitor process runs the container
+//	    ├── status.json                  written by the monitor (exit code, OOM...)
+//	    ├── attach.sock                  monitor's attach socket
+//	    └── hosts, hostname, resolv.conf bind-mounted into the container
+//
+// # Schema
+//
+// The schema version is kept in PRAGMA user_version; the migrations slice in
+// schema.go holds one SQL step per version, each applied in its own
+// transaction. A database written by a newer servin is refused.
+//
+//	containers                           one row per container
+//	├── id          TEXT PRIMARY KEY     64 hex characters
+//	├── name        TEXT UNIQUE
+//	├── image_id    TEXT   (indexed)     image the rootfs was created from
+//	├── image_name  TEXT                 image reference as the user typed it
+//	├── created     INTEGER (indexed)    Unix nanoseconds
+//	├── config      TEXT                 creation config, JSON, owned by libservin
+//	├── status      TEXT   (indexed)     copy of state.status, for filtering
+//	└── state       TEXT                 ContainerState as JSON
+//
+//	events                               audit log, newest ~10000 rows kept
+//	├── id          INTEGER PRIMARY KEY AUTOINCREMENT (never reused: follow cursor)
+//	├── time        INTEGER (indexed)    Unix nanoseconds
+//	├── type        TEXT                 container|image|volume|network|system
+//	├── action      TEXT                 create|start|died|stop|remove|...
+//	├── actor_id    TEXT
+//	├── name        TEXT
+//	└── attributes  TEXT                 JSON object of strings
+//
+//	meta                                 global settings (e.g. the storage driver)
+//	├── k           TEXT PRIMARY KEY
+//	└── v           TEXT
+//
+// # Lock rules
+//
+// The database row of a container is only a cache of the truth held by the
+// runtime (the monitor's status.json, libcontainer state). Any command that
+// acts on a container follows four steps, lock -> sync -> act -> save:
+//
+//  1. lock: take LockContainer(/run/servin/locks, ID) (exclusive) or
+//     LockContainerShared for read-only work such as inspect or logs;
+//  2. sync: re-read the row with GetContainer and refresh its state from the
+//     runtime, because another process may have changed it before the lock
+//     was granted (or removed the container: then report not found);
+//  3. act: start, stop, kill... while holding the lock;
+//  4. save: SaveState, then unlock.
+//
+// Database transactions are short and never span the act step, so the
+// per-container flock, not SQLite, is what serialises work on a container.
+// Listing containers takes no lock. RemoveLock is called by `rm` while it
+// still holds the exclusive lock, after the row is gone; a process that was
+// waiting on the removed file notices and retries on a fresh one, then finds
+// the container gone at its sync step (and should RemoveLock the file it
+// recreated).
+package state
