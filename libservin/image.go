@@ -75,10 +75,14 @@ func (r *Runtime) Tag(ctx context.Context, nameOrID, newName string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Tag(ctx, nameOrID, newName); err != nil {
+	img, err := s.Lookup(ctx, nameOrID)
+	if err != nil {
 		return err
 	}
-	r.event(ctx, "image", "tag", nameOrID, newName, nil)
+	if err := s.Tag(ctx, img.ID, newName); err != nil {
+		return err
+	}
+	r.event(ctx, "image", "tag", img.ID, newName, nil)
 	return nil
 }
 

@@ -497,7 +497,7 @@ func (r *Runtime) Kill(ctx context.Context, nameOrID string, signal string) (*Co
 		if c.State.Status == StatusPaused && sig == syscall.SIGKILL {
 			_ = oci.Resume(r.runcRoot(), c.ID)
 		}
-		r.event(ctx, "container", "kill", c.ID, c.Name, map[string]string{"signal": strconv.Itoa(int(sig))})
+		r.event(ctx, "container", "kill", c.ID, c.Name, map[string]string{"signal": strconv.Itoa(int(sig)), "image": c.ImageName})
 		return nil
 	})
 }
@@ -621,7 +621,7 @@ func (r *Runtime) Pause(ctx context.Context, nameOrID string) (*Container, error
 			return err
 		}
 		c.State.Status = StatusPaused
-		r.event(ctx, "container", "pause", c.ID, c.Name, nil)
+		r.event(ctx, "container", "pause", c.ID, c.Name, map[string]string{"image": c.ImageName})
 		return nil
 	})
 }
@@ -636,7 +636,7 @@ func (r *Runtime) Unpause(ctx context.Context, nameOrID string) (*Container, err
 			return err
 		}
 		c.State.Status = StatusRunning
-		r.event(ctx, "container", "unpause", c.ID, c.Name, nil)
+		r.event(ctx, "container", "unpause", c.ID, c.Name, map[string]string{"image": c.ImageName})
 		return nil
 	})
 }
@@ -649,7 +649,7 @@ func (r *Runtime) Restart(ctx context.Context, nameOrID string, timeout *uint) e
 	_, err := r.Start(ctx, nameOrID, StartOptions{})
 	if err == nil {
 		if c, e := r.Container(ctx, nameOrID); e == nil {
-			r.event(ctx, "container", "restart", c.ID, c.Name, nil)
+			r.event(ctx, "container", "restart", c.ID, c.Name, map[string]string{"image": c.ImageName})
 		}
 	}
 	return err
@@ -666,7 +666,7 @@ func (r *Runtime) Rename(ctx context.Context, nameOrID, newName string) error {
 		}
 		old := c.Name
 		c.Name = newName
-		r.event(ctx, "container", "rename", c.ID, newName, map[string]string{"oldName": old})
+		r.event(ctx, "container", "rename", c.ID, newName, map[string]string{"oldName": old, "image": c.ImageName})
 		return nil
 	})
 	return err

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/template"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -165,6 +164,7 @@ func matchNameForms(n, v string) bool {
 
 // eventRow is what --format templates see, with podman's field names.
 type eventRow struct {
+	ContainerExitCode int               `json:"ContainerExitCode,omitempty"`
 	ID                string            `json:"ID,omitempty"`
 	Image             string            `json:"Image,omitempty"`
 	Name              string            `json:"Name,omitempty"`
@@ -172,7 +172,6 @@ type eventRow struct {
 	Time              time.Time         `json:"Time"`
 	TimeNano          int64             `json:"-"`
 	Type              string            `json:"Type"`
-	ContainerExitCode int               `json:"ContainerExitCode,omitempty"`
 	Attributes        map[string]string `json:"Attributes"`
 }
 
@@ -246,7 +245,6 @@ func eventPrinter(format string, noTrunc bool) (func(io.Writer, libservin.Event)
 		}, nil
 	}
 	text, _ := normalizeFormat(format)
-	var tmpl *template.Template
 	tmpl, err := parseTemplate("events", text)
 	if err != nil {
 		return nil, err

@@ -197,6 +197,13 @@ type imageRootFS struct {
 }
 
 func newImageInspect(rt *libservin.Runtime, img *libservin.Image) *imageInspect {
+	ii := buildImageInspect(img)
+	ii.GraphDriver = imageGraphDriver(rt, img.TopLayer)
+	return ii
+}
+
+// buildImageInspect fills everything but GraphDriver from the image.
+func buildImageInspect(img *libservin.Image) *imageInspect {
 	created := img.Created
 	ii := &imageInspect{
 		ID: img.ID, Digest: img.Digest, RepoTags: nonNil(img.Names),
@@ -208,7 +215,6 @@ func newImageInspect(rt *libservin.Runtime, img *libservin.Image) *imageInspect 
 		History:      []v1.History{},
 		NamesHistory: nonNil(img.Names),
 	}
-	ii.GraphDriver = imageGraphDriver(rt, img.TopLayer)
 	if oc := img.Config; oc != nil {
 		if oc.Created != nil {
 			ii.Created = oc.Created

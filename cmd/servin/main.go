@@ -61,10 +61,12 @@ func newApp() *cli.App {
 		Usage:                  "manage containers and images, daemonless",
 		Version:                version,
 		UseShortOptionHandling: true,
-		HideVersion:            true,
-		EnableBashCompletion:   true,
-		Flags:                  globalFlags(),
-		Commands:               commands(),
+		// -e A=1,B=2 is one variable whose value has a comma, as in podman.
+		DisableSliceFlagSeparator: true,
+		HideVersion:               true,
+		EnableBashCompletion:      true,
+		Flags:                     globalFlags(),
+		Commands:                  commands(),
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 		},

@@ -648,9 +648,14 @@ func TestMonitorKilledBeforeStart(t *testing.T) {
 	}
 }
 
-// TestMonitorRSS measures a running monitor with a stdin pipe and one
-// attached client. Budget: 3 MB.
+// TestMonitorRSS measures the resident memory of a running monitor with a
+// stdin pipe and one attached client, after pushing output through it.
+// Budget: 3 MB; the test fails only 10% above it (a clear regression, such
+// as fmt or encoding/json creeping into the binary) since RSS varies by a
+// few pages from run to run. It also logs the RSS after 1000 start
+// requests, when the garbage collector has run.
 func TestMonitorRSS(t *testing.T) {
+	const budgetKB = 3 * 1024
 	c := newCtr(t, "cat")
 	c.cfg.Stdin, c.cfg.StdinOnce, c.cfg.StartNow = true, true, true
 	c.cfg.Restart = RestartOnFailure
@@ -671,54 +676,72 @@ func TestMonitorRSS(t *testing.T) {
 		}
 		got += len(p)
 	}
-	if n, _ := strconv.Atoi(os.Getenv("CHURN")); n > 0 {
-		for i := 0; i < n; i++ {
-			if err := StartViaSocket(c.cfg.RunDir); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	time.Sleep(300 * time.Millisecond)
-	if d, err := time.ParseDuration(os.Getenv("SETTLE")); err == nil {
-		time.Sleep(d)
+	rss := procRSS(t, sp.MonitorPid)
+	t.Logf("monitor after 170 kB of I/O: %s", rss.String())
+	t.Logf("monitor binary: %d kB", fileKB(monitorBin))
+	if rss.rss > budgetKB*11/10 {
+		t.Errorf("monitor RSS %d kB is over the %d kB budget", rss.rss, budgetKB)
+	} else if rss.rss > budgetKB {
+		t.Logf("warning: monitor RSS %d kB is over the %d kB budget", rss.rss, budgetKB)
 	}
-	if os.Getenv("CHURN") != "" {
-		fds, _ := os.ReadDir("/proc/" + strconv.Itoa(sp.MonitorPid) + "/fd")
-		t.Logf("monitor fds: %d", len(fds))
-	}
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(sp.MonitorPid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rss, anon, file, threads string
-	for _, line := range strings.Split(string(status), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			rss = f[1]
-		case "RssAnon:":
-			anon = f[1]
-		case "RssFile:":
-			file = f[1]
-		case "Threads:":
-			threads = f[1]
+
+	for i := 0; i < 1000; i++ {
+		if err := StartViaSocket(c.cfg.RunDir); err != nil {
+			t.Fatal(err)
 		}
 	}
-	t.Logf("monitor VmRSS %s kB (anon %s kB, file %s kB), %s threads", rss, anon, file, threads)
-	if os.Getenv("SMAPS") != "" {
-		sm, _ := os.ReadFile("/proc/" + strconv.Itoa(sp.MonitorPid) + "/smaps")
-		os.WriteFile(os.Getenv("SMAPS"), sm, 0o644)
-	}
-	if kb, _ := strconv.Atoi(rss); kb > 3*1024 {
-		t.Errorf("monitor RSS %d kB exceeds the 3 MB budget", kb)
-	}
+	time.Sleep(time.Second)
+	t.Logf("monitor after 1000 more requests: %s", procRSS(t, sp.MonitorPid).String())
+
 	conn.CloseStdin()
 	code, err := conn.Run(nil, io.Discard, io.Discard, nil)
 	if code != 0 || err != nil {
 		t.Errorf("Run = %d %v", code, err)
 	}
 	c.waitDone()
+}
+
+type rssInfo struct {
+	rss, anon, file, threads int
+}
+
+func (r rssInfo) String() string {
+	return "VmRSS " + strconv.Itoa(r.rss) + " kB (anon " + strconv.Itoa(r.anon) + " kB, file " +
+		strconv.Itoa(r.file) + " kB), " + strconv.Itoa(r.threads) + " threads"
+}
+
+func procRSS(t *testing.T, pid int) rssInfo {
+	t.Helper()
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rssInfo
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		n, _ := strconv.Atoi(f[1])
+		switch f[0] {
+		case "VmRSS:":
+			r.rss = n
+		case "RssAnon:":
+			r.anon = n
+		case "RssFile:":
+			r.file = n
+		case "Threads:":
+			r.threads = n
+		}
+	}
+	return r
+}
+
+func fileKB(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return fi.Size() >> 10
 }

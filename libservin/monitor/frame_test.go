@@ -3,7 +3,9 @@ package monitor
 import (
 	"bytes"
 	"io"
+	"math/rand"
 	"testing"
+	"time"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
@@ -45,5 +47,29 @@ func TestFrameErrors(t *testing.T) {
 	}
 	if code, err := ExitCode([]byte(`{"exitCode":137}`)); err != nil || code != 137 {
 		t.Errorf("ExitCode = %d, %v", code, err)
+	}
+}
+
+func TestAppendTimeUTC(t *testing.T) {
+	zone := time.FixedZone("x", -7*3600)
+	times := []time.Time{
+		{},
+		time.Unix(0, 0),
+		time.Unix(-1, 0),
+		time.Date(2024, 2, 29, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2000, 3, 1, 0, 0, 0, 100, zone),
+		time.Date(1969, 12, 31, 23, 59, 59, 500000000, time.UTC),
+		time.Date(9999, 12, 31, 1, 2, 3, 4, time.UTC),
+		time.Now(),
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 2000; i++ {
+		times = append(times, time.Unix(r.Int63n(253402300799+62135596800)-62135596800, r.Int63n(1e9)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(appendTimeUTC(nil, tm)); got != want {
+			t.Fatalf("appendTimeUTC(%v) = %s, want %s", tm, got, want)
+		}
 	}
 }

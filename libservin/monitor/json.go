@@ -57,11 +57,11 @@ func (o *jsonObj) strs(k string, v []string) {
 	o.b = append(o.b, ']')
 }
 
-// time writes t like encoding/json does (RFC 3339 with nanoseconds).
+// time writes t as RFC 3339 with nanoseconds, in UTC.
 func (o *jsonObj) time(k string, t time.Time) {
 	o.key(k)
 	o.b = append(o.b, '"')
-	o.b = t.AppendFormat(o.b, time.RFC3339Nano)
+	o.b = appendTimeUTC(o.b, t)
 	o.b = append(o.b, '"')
 }
 

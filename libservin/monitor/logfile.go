@@ -64,7 +64,7 @@ func (w *logWriter) open(truncate bool) error {
 // the same timestamp.
 func (w *logWriter) write(stream string, data []byte, now time.Time) error {
 	var ts [40]byte
-	stamp := now.UTC().AppendFormat(ts[:0], time.RFC3339Nano)
+	stamp := appendTimeUTC(ts[:0], now)
 	w.buf = w.buf[:0]
 	for len(data) > 0 {
 		tag := byte('F')

@@ -6,7 +6,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -53,9 +52,6 @@ type monitor struct {
 func serve(runDir string) int {
 	// One P: the monitor's work is I/O bound, and each P costs memory.
 	runtime.GOMAXPROCS(1)
-	if v, err := strconv.Atoi(os.Getenv("XGOGC")); err == nil {
-		debug.SetGCPercent(v)
-	}
 	m := &monitor{
 		cfg:       &Config{RunDir: runDir},
 		clients:   map[*client]struct{}{},
@@ -465,7 +461,8 @@ func (m *monitor) logf(msg string) {
 	if fi, err := f.Stat(); err == nil && fi.Size() > monitorLogMax {
 		f.Truncate(0)
 	}
-	f.WriteString(time.Now().UTC().Format(time.RFC3339) + " [" + strconv.Itoa(os.Getpid()) + "] " + msg + "\n")
+	line := appendTimeUTC(make([]byte, 0, 64+len(msg)), time.Now())
+	f.Write(append(line, " ["+strconv.Itoa(os.Getpid())+"] "+msg+"\n"...))
 }
 
 func (m *monitor) closeListener() {

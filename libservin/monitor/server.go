@@ -111,7 +111,9 @@ func (m *monitor) register(c *client) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.st.State == StateExited {
-		c.send(m.exitFrame)
+		if m.exitFrame != nil {
+			c.send(m.exitFrame)
+		}
 		c.finish()
 		return false
 	}

@@ -89,7 +89,13 @@ func acceptUnix(l *os.File) (*os.File, error) {
 	var nfd int
 	var aerr error
 	err = rc.Read(func(fd uintptr) bool {
-		nfd, _, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		// Raw accept4 without an address: unix.Accept4 would allocate a
+		// sockaddr per connection for nothing.
+		r, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, fd, 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		nfd, aerr = int(r), nil
+		if errno != 0 {
+			aerr = errno
+		}
 		return aerr != unix.EAGAIN
 	})
 	if err != nil {
