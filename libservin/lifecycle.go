@@ -319,8 +319,8 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		NofileLimit: oci.HardNofileLimit(),
 	}
 	if c.Config.Init && r.opts.MonitorPath != "" {
-		in.Args = append([]string{"/run/servin-init", "--"}, in.Args...)
-		in.ExtraMounts = append(in.ExtraMounts, bindMount(r.opts.MonitorPath, "/run/servin-init", true))
+		in.Args = append([]string{monitor.InitPath, "--"}, in.Args...)
+		in.ExtraMounts = append(in.ExtraMounts, bindMount(r.opts.MonitorPath, monitor.InitPath, true))
 	}
 	spec, err := oci.Generate(in)
 	if err != nil {

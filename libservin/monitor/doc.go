@@ -13,6 +13,15 @@
 // package may import only the standard library and golang.org/x/sys: the
 // cmd/servin-monitor test enforces that.
 //
+// The monitor is a handful of goroutines around one lifecycle loop:
+// a reaper (SIGCHLD, wait4(-1)), one pump per output stream, the accept
+// loop, and a reader and a writer per attach client. Output is written to
+// the log and queued to clients without ever blocking on a client.
+//
+// The CLI side uses Spawn, ReadStatus, DisableRestart, Attach (with
+// AttachConn.Run, DetachReader, ParseDetachKeys), StartViaSocket and
+// ReadLogs; nothing on that side needs the monitor to be its child.
+//
 // Files in RunDir:
 //
 //	monitor.json  the Config, written by Spawn

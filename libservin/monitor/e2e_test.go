@@ -745,3 +745,26 @@ func fileKB(path string) int64 {
 	}
 	return fi.Size() >> 10
 }
+
+// A client attaching after an exit that will be restarted gets the next
+// run's output and exit.
+func TestMonitorAttachAcrossRestart(t *testing.T) {
+	c := newCtr(t, "sleep 0.3; echo x; exit 1")
+	c.cfg.Restart, c.cfg.RestartMax, c.cfg.StartNow = RestartOnFailure, 1, true
+	c.spawn()
+	for run := 1; run <= 2; run++ {
+		conn, err := Attach(c.cfg.RunDir, AttachOptions{Stdout: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		code, err := conn.Run(nil, &out, nil, nil)
+		conn.Close()
+		if code != 1 || err != nil || out.String() != "x\n" {
+			t.Errorf("run %d: %d %v %q", run, code, err, out.String())
+		}
+	}
+	if st := c.waitDone(); st.RestartCount != 1 {
+		t.Errorf("status %+v", st)
+	}
+}

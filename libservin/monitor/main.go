@@ -14,6 +14,10 @@ import (
 //
 // Both expect the sync pipe as fd 3.
 func Main() {
+	if os.Args[0] == InitPath {
+		InitMain()
+		return
+	}
 	if len(os.Args) != 3 {
 		os.Stderr.WriteString("usage: servin-monitor launch|run RUNDIR (started by servin, not by hand)\n")
 		os.Exit(2)

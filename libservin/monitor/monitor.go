@@ -148,12 +148,15 @@ func (m *monitor) lifecycle() bool {
 		if time.Since(r.startedAt) > backoffReset {
 			backoff = backoffMin
 		}
+		// "restarting" already during the back-off: a stop then sees it
+		// and cancels the restart, and attach clients wait for the next run.
+		m.setStatus(func(st *Status) { st.State, st.Pid = StateRestarting, 0 })
 		if !m.sleepBackoff(backoff) {
+			m.setStatus(func(st *Status) { st.State = StateExited })
 			m.finish()
 			return true
 		}
 		backoff = min(backoff*2, backoffMax)
-		m.setStatus(func(st *Status) { st.State, st.Pid = StateRestarting, 0 })
 		m.deleteContainer()
 		first = false
 	}
@@ -271,10 +274,18 @@ func (m *monitor) sleepBackoff(d time.Duration) bool {
 	}
 }
 
-// finish marks the container as done for good.
+// finish marks the container as done for good. Clients that attached
+// while a restart was pending get the last exit.
 func (m *monitor) finish() {
 	m.mu.Lock()
 	m.final = true
+	for c := range m.clients {
+		if m.exitFrame != nil {
+			c.send(m.exitFrame)
+		}
+		c.finish()
+		delete(m.clients, c)
+	}
 	m.mu.Unlock()
 	m.resolveStarts(errors.New("container has exited"))
 }
