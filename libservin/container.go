@@ -267,7 +267,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	// A container removed on exit needs no crash safety for its layer.
 	copts := image.ContainerOptions{Volatile: o.AutoRemove}
-	if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, name, copts); err != nil {
+	// Storage knows the container by ID only: names live in the database,
+	// where rename changes them.
+	if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, "", copts); err != nil {
 		_ = r.db.RemoveContainer(ctx, id)
 		return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
 	}

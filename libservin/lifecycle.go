@@ -280,7 +280,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	}
 	if !store.ContainerExists(c.ID) {
 		// A crash between the database insert and the storage create.
-		if _, err := store.CreateContainer(ctx, c.ID, c.ImageID, c.Name); err != nil {
+		if _, err := store.CreateContainer(ctx, c.ID, c.ImageID, ""); err != nil {
 			return fmt.Errorf("recreating storage for container %s: %w", c.Name, err)
 		}
 	}

@@ -509,7 +509,8 @@ func rmCommand() *cli.Command {
 				t := c.Uint("time")
 				o.Timeout = &t
 			}
-			return removeContainers(c.Context, rt, names, o, c.Bool("ignore"))
+			// Like podman, --force also means "a missing container is fine".
+			return removeContainers(c.Context, rt, names, o, c.Bool("ignore") || c.Bool("force"))
 		}),
 	}
 }

@@ -39,7 +39,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 func run(args []string) int {
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	app := newApp()
-	err := app.Run(args)
+	err := app.Run(normalizeArgs(app, args))
 	if err == nil {
 		return 0
 	}
@@ -63,7 +63,6 @@ func newApp() *cli.App {
 		UseShortOptionHandling: true,
 		// -e A=1,B=2 is one variable whose value has a comma, as in podman.
 		DisableSliceFlagSeparator: true,
-		HideVersion:               true,
 		EnableBashCompletion:      true,
 		Flags:                     globalFlags(),
 		Commands:                  commands(),

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalizeArgs(t *testing.T) {
+	app := newApp()
+	cases := []struct{ in, want []string }{
+		{[]string{"servin", "run", "-it", "--rm", "busybox", "sh", "-c", "x"},
+			[]string{"servin", "run", "--interactive", "--tty", "--rm", "busybox", "sh", "-c", "x"}},
+		{[]string{"servin", "run", "-e", "A=1", "--env", "B=2", "busybox", "env"},
+			[]string{"servin", "run", "--env=A=1", "--env", "B=2", "busybox", "env"}},
+		{[]string{"servin", "run", "-eA=1", "-dit", "busybox", "ls", "-l"},
+			[]string{"servin", "run", "--env=A=1", "--detach", "--interactive", "--tty", "busybox", "ls", "-l"}},
+		{[]string{"servin", "--root", "/r", "rm", "ctr", "-f", "-t", "0"},
+			[]string{"servin", "--root", "/r", "rm", "--force", "--time=0", "ctr"}},
+		{[]string{"servin", "container", "rm", "ctr", "-f"},
+			[]string{"servin", "container", "rm", "--force", "ctr"}},
+		{[]string{"servin", "exec", "-i", "ctr", "sh", "-e"},
+			[]string{"servin", "exec", "--interactive", "ctr", "sh", "-e"}},
+		{[]string{"servin", "run", "--net=host", "busybox"},
+			[]string{"servin", "run", "--network=host", "busybox"}},
+		{[]string{"servin", "run", "--bogus", "busybox"},
+			[]string{"servin", "run", "--bogus", "busybox"}},
+	}
+	for _, c := range cases {
+		if got := normalizeArgs(app, c.in); !slices.Equal(got, c.want) {
+			t.Errorf("%q\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}
