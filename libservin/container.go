@@ -52,6 +52,7 @@ type ContainerConfig struct {
 	NetworkMode   string            `json:"networkMode"`
 	AutoRemove    bool              `json:"autoRemove,omitempty"`
 	ReadOnly      bool              `json:"readOnly,omitempty"`
+	Memory        int64             `json:"memory,omitempty"`
 	CreateCommand []string          `json:"createCommand,omitempty"`
 }
 
@@ -114,6 +115,7 @@ type CreateOptions struct {
 	Network       string // none (default), host
 	AutoRemove    bool
 	ReadOnly      bool
+	Memory        string // --memory: "64m", "1g"
 	CreateCommand []string
 }
 
@@ -153,6 +155,13 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if err != nil {
 		return nil, err
 	}
+	memory, err := ParseSize(o.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --memory: %w", err)
+	}
+	if memory != 0 && memory < 6*1024*1024 {
+		return nil, fmt.Errorf("minimum memory limit allowed is 6MB: %w", errdefs.ErrInvalidArgument)
+	}
 
 	store, err := r.Store()
 	if err != nil {
@@ -177,6 +186,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		NetworkMode:   network,
 		AutoRemove:    o.AutoRemove,
 		ReadOnly:      o.ReadOnly,
+		Memory:        memory,
 		GroupAdd:      o.GroupAdd,
 		CreateCommand: o.CreateCommand,
 		StopTimeout:   10,

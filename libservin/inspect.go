@@ -90,6 +90,7 @@ type InspectHostConfig struct {
 		Path   string            `json:"Path"`
 	} `json:"LogConfig"`
 	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
+	Memory         int64    `json:"Memory"`
 	Init           bool     `json:"Init"`
 	GroupAdd       []string `json:"GroupAdd"`
 }
@@ -167,6 +168,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.HostConfig.LogConfig.Config = cfg.LogOpts
 	ic.HostConfig.LogConfig.Path = cfg.LogPath
 	ic.HostConfig.ReadonlyRootfs = cfg.ReadOnly
+	ic.HostConfig.Memory = cfg.Memory
 	ic.HostConfig.Init = cfg.Init
 	ic.HostConfig.GroupAdd = cfg.GroupAdd
 	ic.NetworkSettings.Ports = map[string]any{}

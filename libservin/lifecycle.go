@@ -117,6 +117,7 @@ func (r *Runtime) observeState(c *Container, monitorDone bool) (final bool) {
 			c.State.Pid = 0
 			c.State.ExitCode = st.ExitCode
 			c.State.FinishedAt = st.FinishedAt
+			c.State.OOMKilled = st.OOMKilled
 			return true
 		case "running", "restarting":
 			if st.Pid > 0 {
@@ -158,6 +159,9 @@ func (r *Runtime) syncLocked(ctx context.Context, c *Container) error {
 func (r *Runtime) syncState(ctx context.Context, c *Container, monitorDone bool) error {
 	if !r.observeState(c, monitorDone) {
 		return nil
+	}
+	if c.State.OOMKilled {
+		r.event(ctx, "container", "oom", c.ID, c.Name, map[string]string{"image": c.ImageName})
 	}
 	r.releaseRuntime(c)
 	if err := r.db.SaveState(ctx, c.ID, c.State); err != nil {
@@ -317,6 +321,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		Annotations: c.Config.Annotations,
 		ExtraMounts: mounts,
 		NofileLimit: oci.HardNofileLimit(),
+		MemoryLimit: c.Config.Memory,
 	}
 	if c.Config.Init && r.opts.MonitorPath != "" {
 		in.Args = append([]string{monitor.InitPath, "--"}, in.Args...)
@@ -351,6 +356,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		StdinOnce:   c.Config.Interactive && attach != nil,
 		Restart:     restart,
 		RestartMax:  c.Config.RestartMax,
+		OOMCounters: oomCounters(in.CgroupsPath),
 	}
 	if c.Config.LogDriver != "none" {
 		mcfg.LogPath = c.Config.LogPath
@@ -715,4 +721,13 @@ func (r *Runtime) Attach(ctx context.Context, nameOrID string, a *AttachStreams)
 		return -1, fmt.Errorf("attaching to container %s: %w", c.Name, err)
 	}
 	return r.stream(ctx, c, conn, a)
+}
+
+// oomCounters are the files whose "oom_kill" counter the monitor reads when
+// the container exits: cgroup v1's memory controller, or the v2 cgroup.
+func oomCounters(cgroupsPath string) []string {
+	if cgroup2Unified() {
+		return []string{filepath.Join("/sys/fs/cgroup", cgroupsPath, "memory.events")}
+	}
+	return []string{filepath.Join("/sys/fs/cgroup/memory", cgroupsPath, "memory.oom_control")}
 }

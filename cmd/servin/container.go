@@ -43,6 +43,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host", Value: "none"},
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the root filesystem read-only"},
+		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 64m, 1g)"},
 	}
 }
 
@@ -68,6 +69,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		Network:       c.String("network"),
 		AutoRemove:    c.Bool("rm"),
 		ReadOnly:      c.Bool("read-only"),
+		Memory:        c.String("memory"),
 		CreateCommand: os.Args,
 	}
 	if c.IsSet("stop-timeout") {

@@ -66,11 +66,10 @@ func newApp() *cli.App {
 		EnableBashCompletion:      true,
 		Flags:                     globalFlags(),
 		Commands:                  commands(),
-		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
-			return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
-		},
-		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:              usageError,
+		ExitErrHandler:            func(*cli.Context, error) {},
 	}
+	setUsageErrors(app.Commands)
 	return app
 }
 
@@ -233,4 +232,17 @@ func hasPrefixAny(s string, p ...string) bool {
 		}
 	}
 	return false
+}
+
+// usageError reports a flag problem as podman does: one line naming it,
+// exit 125, no help dump.
+func usageError(c *cli.Context, err error, isSub bool) error {
+	return fmt.Errorf("%w\nSee 'servin %s --help': %w", err, c.Command.FullName(), errdefs.ErrInvalidArgument)
+}
+
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageErrors(c.Subcommands)
+	}
 }

@@ -58,6 +58,11 @@ type Config struct {
 	Restart    string `json:"restart,omitempty"`
 	RestartMax int    `json:"restartMax,omitempty"`
 	StartNow   bool   `json:"startNow,omitempty"`
+
+	// OOMCounters are cgroup files (v1 memory.oom_control, v2
+	// memory.events) whose "oom_kill N" line tells, when the init exits,
+	// whether the OOM killer struck.
+	OOMCounters []string `json:"oomCounters,omitempty"`
 }
 
 // Status is the monitor's view of the container, in RunDir/status.json.
@@ -71,6 +76,7 @@ type Status struct {
 	Signal       int       `json:"signal,omitempty"`
 	RestartCount int       `json:"restartCount"`
 	Error        string    `json:"error,omitempty"`
+	OOMKilled    bool      `json:"oomKilled,omitempty"`
 }
 
 // ReadStatus reads RunDir/status.json. A missing file gives an error that
@@ -126,6 +132,9 @@ func (st *Status) marshal() []byte {
 	if st.Error != "" {
 		o.str("error", st.Error)
 	}
+	if st.OOMKilled {
+		o.bool("oomKilled", true)
+	}
 	return o.bytes()
 }
 
@@ -158,6 +167,8 @@ func unmarshalStatus(b []byte) (*Status, error) {
 			st.RestartCount = int(n)
 		case "error":
 			st.Error, err = d.str()
+		case "oomKilled":
+			st.OOMKilled, err = d.boolean()
 		default:
 			err = d.skip()
 		}
@@ -189,6 +200,7 @@ func (c *Config) marshal() []byte {
 	o.str("restart", c.Restart)
 	o.int("restartMax", int64(c.RestartMax))
 	o.bool("startNow", c.StartNow)
+	o.strs("oomCounters", c.OOMCounters)
 	return o.bytes()
 }
 
@@ -236,6 +248,8 @@ func unmarshalConfig(b []byte) (*Config, error) {
 			c.RestartMax = int(n)
 		case "startNow":
 			c.StartNow, err = d.boolean()
+		case "oomCounters":
+			c.OOMCounters, err = d.strs()
 		default:
 			err = d.skip()
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,6 +211,7 @@ func (m *monitor) exited(r *run) int {
 	}
 	m.st.State, m.st.Pid, m.st.FinishedAt = StateExited, 0, finished
 	m.st.ExitCode, m.st.Signal = code, sig
+	m.st.OOMKilled = oomKilled(m.cfg.OOMCounters)
 	m.writeStatusLocked()
 	// status.json says exited before any client learns of the exit.
 	m.exitFrame = frame
@@ -493,4 +495,22 @@ func (m *monitor) waitClients(d time.Duration) {
 	case <-done:
 	case <-time.After(d):
 	}
+}
+
+// oomKilled reads the "oom_kill N" counters of the container's memory
+// cgroup; the cgroup lives until the exit command removes it.
+func oomKilled(files []string) bool {
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(v))
+				return n > 0
+			}
+		}
+	}
+	return false
 }

@@ -64,6 +64,8 @@ type SpecInput struct {
 	// NofileLimit is the caller's hard RLIMIT_NOFILE; container limits never exceed it.
 	NofileLimit uint64
 	NprocLimit  uint64
+	// MemoryLimit in bytes; 0 is unlimited.
+	MemoryLimit int64
 }
 
 // ResolvedUser is the numeric identity of the container process.
@@ -161,6 +163,9 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			},
 		},
+	}
+	if in.MemoryLimit > 0 {
+		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &in.MemoryLimit}
 	}
 	if in.Terminal {
 		s.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}

@@ -13,7 +13,8 @@ func TestLogs(t *testing.T) {
 	s := newServin(t)
 	name := s.name("l")
 	s.mustRun("run", "--name", name, "--network", "none", busybox, "sh", "-c",
-		"for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2")
+		// stdout and stderr are separate pipes: only time orders them.
+		"echo oops >&2; sleep 0.3; for i in 1 2 3 4 5; do echo line$i; done")
 
 	r := s.run("logs", name)
 	s.expectExit(r, 0)
@@ -25,7 +26,7 @@ func TestLogs(t *testing.T) {
 	}
 
 	r = s.run("logs", "--tail", "2", name)
-	if r.stdout != "line5\n" || strings.TrimSpace(r.stderr) != "oops" {
+	if r.stdout != "line4\nline5\n" || r.stderr != "" {
 		t.Errorf("logs --tail 2: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	if r = s.run("logs", "--tail", "0", name); r.stdout != "" || r.stderr != "" {
