@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -26,6 +27,16 @@ func main() {
 	// containers/storage re-executes this binary for some layer work.
 	if image.ReexecInit() {
 		return
+	}
+	if p := os.Getenv("SERVIN_CPUPROFILE"); p != "" {
+		// A debugging aid: a CPU profile of this one invocation.
+		if f, err := os.Create(p); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			code := run(os.Args)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
 	}
 	os.Exit(run(os.Args))
 }
