@@ -163,11 +163,14 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, fmt.Errorf("minimum memory limit allowed is 6MB: %w", errdefs.ErrInvalidArgument)
 	}
 
+	tracef("create")
 	store, err := r.Store()
 	if err != nil {
 		return nil, err
 	}
+	tracef("store open")
 	img, err := store.Lookup(ctx, o.Image)
+	tracef("image found")
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +286,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		_ = r.db.RemoveContainer(ctx, id)
 		return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
 	}
+	tracef("storage container created")
 	if err := os.MkdirAll(r.ctrDataDir(id), 0o700); err != nil {
 		return nil, err
 	}

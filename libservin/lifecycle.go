@@ -25,10 +25,12 @@ func (r *Runtime) withLock(ctx context.Context, nameOrID string, fn func(c *Cont
 	if err != nil {
 		return nil, err
 	}
+	tracef("lock %s", rec.ID[:12])
 	unlock, err := state.LockContainer(r.lockDir(), rec.ID)
 	if err != nil {
 		return nil, err
 	}
+	tracef("locked")
 	defer unlock()
 	// Re-read under the lock: another process may have changed or removed it.
 	rec, err = r.db.GetContainer(ctx, rec.ID)
@@ -236,6 +238,7 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		} else if err := monitor.StartViaSocket(r.ctrRunDir(c.ID)); err != nil {
 			return r.failStart(c, err)
 		}
+		tracef("started")
 		c.State.Status = StatusRunning
 		c.State.StartedAt = time.Now().UTC()
 		r.event(ctx, "container", "start", c.ID, c.Name, map[string]string{"image": c.ImageName})
@@ -288,7 +291,9 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 			return fmt.Errorf("recreating storage for container %s: %w", c.Name, err)
 		}
 	}
+	tracef("mount")
 	rootfs, err := store.Mount(c.ID)
+	tracef("mounted")
 	if err != nil {
 		return fmt.Errorf("mounting container %s: %w", c.Name, err)
 	}
@@ -364,7 +369,9 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if attach != nil {
 		mcfg.Rows, mcfg.Cols = attach.Rows, attach.Cols
 	}
+	tracef("spawn monitor")
 	sp, err := monitor.Spawn(r.opts.MonitorPath, mcfg)
+	tracef("monitor reported")
 	if err != nil {
 		var ce *monitor.CreateError
 		if errors.As(err, &ce) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -50,7 +51,7 @@ func Open(path string) (*DB, error) {
 	// by migrate (with retries), not here.
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_synchronous=NORMAL&_txlock=immediate&_foreign_keys=1",
 		path, busyTimeout.Milliseconds())
-	sqldb, err := sql.Open("sqlite3", dsn)
+	sqldb, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening state database %s: %w", path, err)
 	}
@@ -106,7 +107,18 @@ func retryBusy(ctx context.Context, fn func() error) error {
 // IMMEDIATE (the _txlock DSN option): the write lock is taken, or waited
 // for, up front, so a transaction never fails with SQLITE_BUSY when it
 // upgrades from reading to writing. fn may be run more than once.
+//
+// Writers from all processes first queue on a file lock beside the
+// database. SQLite's own busy handler waits by sleeping with back-off (up
+// to 100 ms a try), which under many parallel servin processes leaves the
+// database idle most of the time; a blocking flock hands the lock over the
+// moment it is released.
 func (d *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	unlock, err := d.writeLock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return retryBusy(ctx, func() error {
 		tx, err := d.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -117,5 +129,39 @@ func (d *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			return err
 		}
 		return tx.Commit()
+	})
+}
+
+// writeLock takes the cross-process writer lock (path + ".lock").
+func (d *DB) writeLock() (func(), error) {
+	f, err := os.OpenFile(d.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state database lock: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state database lock: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// driverName is go-sqlite3 with a connect hook that keeps the WAL and its
+// index when the last connection closes. servin opens and closes the
+// database once per CLI invocation: deleting and recreating the WAL files
+// every time costs more than the rest of a typical command's queries.
+const driverName = "sqlite3_servin"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			const sqliteFcntlPersistWAL = 10
+			return c.SetFileControlInt("main", sqliteFcntlPersistWAL, 1)
+		},
 	})
 }
