@@ -200,7 +200,9 @@ func (c *Config) marshal() []byte {
 	o.str("restart", c.Restart)
 	o.int("restartMax", int64(c.RestartMax))
 	o.bool("startNow", c.StartNow)
-	o.strs("oomCounters", c.OOMCounters)
+	if len(c.OOMCounters) > 0 {
+		o.strs("oomCounters", c.OOMCounters)
+	}
 	return o.bytes()
 }
 
