@@ -163,13 +163,13 @@ s=$(median_ms "$runs" sv run --rm --network none busybox true)
 p=$(podman_or_na median_ms "$runs" pm run --rm --network none busybox true)
 r=n/a
 ((have_runc)) && r=$(median_ms "$runs" runc_true)
-row "run --rm --network none true" "$s" "$p" "$r" 1.00 ms
+row "run --rm --network none true" "$s" "$p" "$r" 0.50 ms
 run_servin=$s run_runc=$r
 
 log "version (median of $versions)"
 s=$(median_ms "$versions" sv version)
 p=$(podman_or_na median_ms "$versions" pm version)
-row "version" "$s" "$p" n/a 1.00 ms
+row "version" "$s" "$p" n/a 0.50 ms
 
 # create_many TOOL: creates $containers containers, 4 at a time.
 create_many() {
@@ -186,12 +186,12 @@ n=$(sv ps -a -q | wc -l)
 log "ps -a with $containers containers (median of 10)"
 s=$(median_ms 10 sv ps -a)
 p=$(podman_or_na median_ms 10 pm ps -a)
-row "ps -a ($containers containers)" "$s" "$p" n/a 1.00 ms
+row "ps -a ($containers containers)" "$s" "$p" n/a 0.10 ms
 
 log "rm -af of $containers containers"
 s=$(once_ms sv rm -a -f)
 p=$(podman_or_na once_ms pm rm -a -f)
-row "rm -af ($containers containers)" "$s" "$p" n/a 1.00 ms
+row "rm -af ($containers containers)" "$s" "$p" n/a 0.20 ms
 
 # parallel_runs TOOL: starts $parallel detached containers at once; prints
 # "wall_ms failures".
@@ -212,7 +212,7 @@ log "$parallel parallel run -d sleep 60"
 read -r s s_fail < <(parallel_runs sv)
 p=n/a p_fail=n/a
 ((have_podman)) && read -r p p_fail < <(parallel_runs pm)
-row "$parallel x parallel run -d (wall)" "$s" "$p" n/a 1.00 ms
+row "$parallel x parallel run -d (wall)" "$s" "$p" n/a 0.50 ms
 running=$(sv ps -q | wc -l)
 sv rm -a -f -t 0 >/dev/null
 ((have_podman)) && pm rm -a -f -t 0 >/dev/null
