@@ -328,6 +328,10 @@ func TestMonitorRunAttach(t *testing.T) {
 	if sid := procStatField(stat, 3); sid != strconv.Itoa(sp.MonitorPid) {
 		t.Errorf("monitor session = %s, want its own (%d)", sid, sp.MonitorPid)
 	}
+	// servin tells a live monitor from a recycled PID by its comm.
+	if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(sp.MonitorPid) + "/comm"); string(comm) != "servin-monitor\n" {
+		t.Errorf("monitor comm = %q, want servin-monitor", comm)
+	}
 	initStat, _ := os.ReadFile("/proc/" + strconv.Itoa(sp.Pid) + "/stat")
 	if ppid := procStatField(initStat, 1); ppid != strconv.Itoa(sp.MonitorPid) {
 		t.Errorf("init parent = %s, want the monitor %d (subreaper)", ppid, sp.MonitorPid)

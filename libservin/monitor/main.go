@@ -37,7 +37,14 @@ func Main() {
 // its child in a new session, and becomes an orphan (adopted by init or
 // the nearest subreaper) when launch exits right away.
 func launch(runDir string) int {
-	_, err := syscall.ForkExec("/proc/self/exe", []string{os.Args[0], "run", runDir}, &syscall.ProcAttr{
+	// Exec the binary by its real path, not /proc/self/exe, so that the
+	// monitor's comm is "servin-monitor" (servin recognises its monitors
+	// by it) rather than "exe".
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	_, err = syscall.ForkExec(self, []string{os.Args[0], "run", runDir}, &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   os.Environ(),
 		Files: []uintptr{0, 1, 2, 3},
