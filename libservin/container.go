@@ -54,6 +54,9 @@ type ContainerConfig struct {
 	ReadOnly      bool              `json:"readOnly,omitempty"`
 	Memory        int64             `json:"memory,omitempty"`
 	CreateCommand []string          `json:"createCommand,omitempty"`
+	Security      SecurityConfig    `json:"security,omitzero"`  // security.go
+	Resources     ResourceConfig    `json:"resources,omitzero"` // resources.go
+	Mounts        []Mount           `json:"mounts,omitempty"`   // mounts.go
 }
 
 // Args is the command line the container's init runs.
@@ -117,6 +120,9 @@ type CreateOptions struct {
 	ReadOnly      bool
 	Memory        string // --memory: "64m", "1g"
 	CreateCommand []string
+	Security      SecurityOptions // security.go
+	Resources     ResourceOptions // resources.go
+	Mounts        MountOptions    // mounts.go
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -162,6 +168,14 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if memory != 0 && memory < 6*1024*1024 {
 		return nil, fmt.Errorf("minimum memory limit allowed is 6MB: %w", errdefs.ErrInvalidArgument)
 	}
+	security, err := r.parseSecurity(ctx, &o.Security, network, o.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	resources, memory, err := parseResources(&o.Resources, memory, ResourceConfig{}, detectCgroupHost(), true)
+	if err != nil {
+		return nil, err
+	}
 
 	tracef("create")
 	store, err := r.Store()
@@ -190,6 +204,8 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		AutoRemove:    o.AutoRemove,
 		ReadOnly:      o.ReadOnly,
 		Memory:        memory,
+		Security:      security,
+		Resources:     resources,
 		GroupAdd:      o.GroupAdd,
 		CreateCommand: o.CreateCommand,
 		StopTimeout:   10,
@@ -231,13 +247,19 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if _, err := ParseSignal(cfg.StopSignal); err != nil {
 		return nil, err
 	}
+	mounts, err := r.planMounts(ctx, &o.Mounts, o.ReadOnly && !o.Security.NoReadOnlyTmpfs, img) // mountplan.go
+	if err != nil {
+		return nil, err
+	}
+	defer mounts.release(ctx)
+	cfg.Mounts = mounts.mounts
 
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
 	cfg.Hostname = o.Hostname
-	if cfg.Hostname == "" && network != "host" {
+	if cfg.Hostname == "" && network != "host" && security.UTSMode == "" {
 		cfg.Hostname = id[:12]
 	}
 	if logDriver == "k8s-file" && cfg.LogPath == "" {
@@ -278,8 +300,16 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		}
 		name = rec.Name
 	}
+	if err := mounts.link(ctx, id); err != nil {
+		_ = r.db.RemoveContainer(ctx, id)
+		return nil, err
+	}
 	// A container removed on exit needs no crash safety for its layer.
 	copts := image.ContainerOptions{Volatile: o.AutoRemove}
+	if err := r.storageUserNS(ctx, &cfg.Security.UserNS, &copts); err != nil { // userns.go
+		_ = r.db.RemoveContainer(ctx, id)
+		return nil, err
+	}
 	// Storage knows the container by ID only: names live in the database,
 	// where rename changes them.
 	if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, "", copts); err != nil {
@@ -290,6 +320,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if err := os.MkdirAll(r.ctrDataDir(id), 0o700); err != nil {
 		return nil, err
 	}
+	mounts.commit()
 	r.event(ctx, "container", "create", id, name, map[string]string{"image": imageName})
 	return fromRecord(rec)
 }

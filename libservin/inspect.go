@@ -89,10 +89,14 @@ type InspectHostConfig struct {
 		Config map[string]string `json:"Config"`
 		Path   string            `json:"Path"`
 	} `json:"LogConfig"`
-	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
-	Memory         int64    `json:"Memory"`
-	Init           bool     `json:"Init"`
-	GroupAdd       []string `json:"GroupAdd"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	Memory         int64             `json:"Memory"`
+	Init           bool              `json:"Init"`
+	GroupAdd       []string          `json:"GroupAdd"`
+	Binds          []string          `json:"Binds"` // mountstart.go
+	Tmpfs          map[string]string `json:"Tmpfs"`
+
+	InspectHostLimits // security and resources: inspect_security.go
 }
 
 // InspectNetwork is NetworkSettings in inspect output.
@@ -171,6 +175,9 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.HostConfig.Memory = cfg.Memory
 	ic.HostConfig.Init = cfg.Init
 	ic.HostConfig.GroupAdd = cfg.GroupAdd
+	ic.Mounts = r.inspectMounts(c) // mountstart.go
+	ic.HostConfig.Binds, ic.HostConfig.Tmpfs = inspectBinds(c), inspectTmpfs(c)
+	ic.HostConfig.InspectHostLimits = inspectLimits(&cfg)
 	ic.NetworkSettings.Ports = map[string]any{}
 	if st.Mountpoint != "" {
 		ic.Rootfs = ""

@@ -182,6 +182,7 @@ func (r *Runtime) releaseRuntime(c *Container) {
 	if s, err := r.Store(); err == nil {
 		_ = s.Unmount(c.ID, true)
 	}
+	r.releaseMounts(c) // mountstart.go
 	c.State.Mountpoint = ""
 }
 
@@ -309,6 +310,12 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if err != nil {
 		return err
 	}
+	userMounts, err := r.prepareMounts(ctx, c, rootfs) // mountstart.go
+	if err != nil {
+		r.releaseRuntime(c)
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
+	mounts = append(mounts, userMounts...)
 	in := &oci.SpecInput{
 		ID:          c.ID,
 		Rootfs:      rootfs,
@@ -321,12 +328,16 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		Hostname:    c.Config.Hostname,
 		Terminal:    c.Config.Tty,
 		NetworkMode: c.Config.NetworkMode,
-		CgroupsPath: "/servin/" + c.ID,
+		CgroupsPath: c.Config.Resources.cgroupsPath(c.ID),
 		CgroupNS:    cgroup2Unified(),
 		Annotations: c.Config.Annotations,
 		ExtraMounts: mounts,
 		NofileLimit: oci.HardNofileLimit(),
 		MemoryLimit: c.Config.Memory,
+	}
+	if err := r.confine(ctx, c, in); err != nil {
+		r.releaseRuntime(c)
+		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	if c.Config.Init && r.opts.MonitorPath != "" {
 		in.Args = append([]string{monitor.InitPath, "--"}, in.Args...)
@@ -519,6 +530,7 @@ func (r *Runtime) Kill(ctx context.Context, nameOrID string, signal string) (*Co
 type RemoveOptions struct {
 	Force   bool // kill a running container first
 	Timeout *uint
+	Volumes bool // also remove the container's anonymous volumes (rm -v)
 }
 
 // Remove deletes a container, its storage, logs and runtime state.
@@ -562,6 +574,9 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 	}
 	c.State.Status = "removed"
 	r.event(ctx, "container", "remove", c.ID, c.Name, map[string]string{"image": c.ImageName})
+	if o.Volumes {
+		return r.removeAnonymousVolumes(ctx, c) // mountplan.go
+	}
 	return nil
 }
 
@@ -580,7 +595,7 @@ func (r *Runtime) Cleanup(ctx context.Context, nameOrID string) error {
 			r.releaseRuntime(c)
 			if c.Config.AutoRemove {
 				remove = true
-				return r.removeLocked(ctx, c, RemoveOptions{Force: true})
+				return r.removeLocked(ctx, c, RemoveOptions{Force: true, Volumes: true})
 			}
 		}
 		return nil

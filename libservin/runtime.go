@@ -57,6 +57,8 @@ type Runtime struct {
 	storeOnce sync.Once
 	store     *image.Store
 	storeErr  error
+
+	volDrivers volumeDrivers // volume.go
 }
 
 // New opens (creating as needed) servin's state under opts.Root and opts.RunRoot.

@@ -70,6 +70,7 @@ func (r *Runtime) Top(ctx context.Context, nameOrID string, descriptors []string
 	}
 	rows := [][]string{header}
 	bootTime := bootTime()
+	ids := newTopIDs(c.State.Mountpoint, c.State.Pid) // top_ids.go
 	for _, pid := range pids {
 		p, err := readProc(pid)
 		if err != nil {
@@ -77,7 +78,7 @@ func (r *Runtime) Top(ctx context.Context, nameOrID string, descriptors []string
 		}
 		row := make([]string, len(descs))
 		for i, d := range descs {
-			row[i] = p.field(d, bootTime, c.State.Pid)
+			row[i] = ids.name(d, p.field(d, bootTime, c.State.Pid))
 		}
 		rows = append(rows, row)
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 func createFlags() []cli.Flag {
-	return []cli.Flag{
+	return append(append([]cli.Flag{
 		&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
@@ -43,8 +43,13 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host", Value: "none"},
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the root filesystem read-only"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume or host path: [SOURCE:]DEST[:OPTIONS] (mount.go)"},
+		&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount: type=bind|volume|tmpfs|image,source=...,destination=...[,options]"},
+		&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs: DEST[:OPTIONS]"},
+		&cli.StringSliceFlag{Name: "volumes-from", Usage: "mount the volumes of another container: CONTAINER[:ro|rw]"},
+		&cli.StringFlag{Name: "image-volume", Value: "anonymous", Usage: "what the image's VOLUMEs become: anonymous (bind), tmpfs or ignore"},
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 64m, 1g)"},
-	}
+	}, securityFlags()...), resourceFlags(true)...) // security_flags.go
 }
 
 // createOptions maps create/run flags onto the engine's options struct.
@@ -71,6 +76,9 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		ReadOnly:      c.Bool("read-only"),
 		Memory:        c.String("memory"),
 		CreateCommand: os.Args,
+		Security:      securityOptions(c),
+		Resources:     resourceOptions(c),
+		Mounts:        mountOptions(c), // mount.go
 	}
 	if c.IsSet("stop-timeout") {
 		t := c.Uint("stop-timeout")
@@ -233,7 +241,7 @@ func runCommand() *cli.Command {
 				return err
 			}
 			if o.AutoRemove {
-				if _, err := rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				if _, err := rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true, Volumes: true}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 					return err
 				}
 			}
@@ -247,7 +255,7 @@ func runCommand() *cli.Command {
 
 func removeIfAuto(rt *libservin.Runtime, ctr *libservin.Container) {
 	if ctr.Config.AutoRemove {
-		_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true})
+		_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true, Volumes: true})
 	}
 }
 
@@ -360,7 +368,7 @@ func startCommand() *cli.Command {
 					return err
 				}
 				if ctr.Config.AutoRemove {
-					_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true})
+					_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true, Volumes: true})
 				}
 				if code != 0 {
 					return exitError{code}
@@ -499,14 +507,14 @@ func rmCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all containers"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
 			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for stop before killing"},
-			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove anonymous volumes (none exist yet)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the containers' anonymous volumes"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, nil)
 			if err != nil {
 				return err
 			}
-			o := libservin.RemoveOptions{Force: c.Bool("force")}
+			o := libservin.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes")}
 			if c.IsSet("time") {
 				t := c.Uint("time")
 				o.Timeout = &t
@@ -674,6 +682,8 @@ func topCommand() *cli.Command {
 		Name:      "top",
 		Usage:     "display the running processes of a container",
 		ArgsUsage: "CONTAINER [FORMAT-DESCRIPTORS...]",
+		// Descriptors may look like ps options ("-ef").
+		SkipFlagParsing: true,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if err := requireArgs(c, 1, "top CONTAINER"); err != nil {
 				return err
@@ -810,6 +820,8 @@ func containerCommand() *cli.Command {
 			restartCommand(), rmCommand(), psListCommand("list", "ls", "ps"), containerInspectCommand(),
 			waitCommand(), logsCommand(), attachCommand(), execCommand(), topCommand(),
 			pauseCommand(), unpauseCommand(), renameCommand(), prune, exists, cleanup,
+			cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // cp.go diff.go mount.go
+			statsCommand(), updateCommand(),
 		},
 	}
 }

@@ -1,7 +1,8 @@
 package main
 
 // Image commands: images (image list), image inspect/exists, import,
-// load, rmi (image rm) and tag.
+// load, rmi (image rm) and tag; the image group also holds the commands of
+// pull.go and imagetools.go.
 
 import (
 	"bufio"
@@ -379,7 +380,9 @@ func imageCommand() *cli.Command {
 		Usage: "manage images",
 		Subcommands: []*cli.Command{
 			imageListCommand("list", "ls"), imageInspectCommand(), exists, rm, tag,
-			importCommand(), loadCommand(),
+			importCommand(), loadCommand(), pullCommand(), pushCommand(), saveCommand(),
+			historyCommand(), untagCommand(), imagePruneCommand(), imageTreeCommand(),
+			imageMountCommand(), imageUnmountCommand(), searchCommand(), commitCommand(),
 		},
 	}
 }

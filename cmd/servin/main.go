@@ -79,6 +79,7 @@ func newApp() *cli.App {
 		Commands:                  commands(),
 		OnUsageError:              usageError,
 		ExitErrHandler:            func(*cli.Context, error) {},
+		Before:                    applyLogLevel, // pull.go
 	}
 	setUsageErrors(app.Commands)
 	return app
@@ -106,6 +107,10 @@ func commands() []*cli.Command {
 		imagesCommand(), imageCommand(), importCommand(), loadCommand(), rmiCommand(), tagCommand(),
 		eventsCommand(), infoCommand(), versionCommand(), systemCommand(),
 		ociCommand(),
+		statsCommand(), updateCommand(), // stats.go, update.go
+		registryCommand(), pullCommand(), pushCommand(), loginCommand(), logoutCommand(),
+		saveCommand(), historyCommand(), untagCommand(), searchCommand(), commitCommand(), manifestCommand(), // pull.go login.go imagetools.go manifest.go registry.go
+		volumeCommand(), cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // volume.go cp.go diff.go mount.go
 	}
 	return cmds
 }

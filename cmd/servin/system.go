@@ -25,7 +25,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/servin/servin/libservin"
-	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/oci"
 )
 
@@ -142,6 +141,8 @@ type hostInfo struct {
 	SwapFree          int64            `json:"swapFree" yaml:"swapFree"`
 	SwapTotal         int64            `json:"swapTotal" yaml:"swapTotal"`
 	Uptime            string           `json:"uptime" yaml:"uptime"`
+
+	hostFeaturesInfo `yaml:",inline"` // info_security.go
 }
 
 type componentInfo struct {
@@ -164,6 +165,7 @@ type securityInfo struct {
 	SeccompEnabled      bool   `json:"seccompEnabled" yaml:"seccompEnabled"`
 	SeccompProfilePath  string `json:"seccompProfilePath" yaml:"seccompProfilePath"`
 	SELinuxEnabled      bool   `json:"selinuxEnabled" yaml:"selinuxEnabled"`
+	UserNamespaces      bool   `json:"userNamespaces" yaml:"userNamespaces"`
 }
 
 type pluginsInfo struct {
@@ -368,6 +370,7 @@ func gatherHost(opts libservin.Options) hostInfo {
 		Rootless: os.Geteuid() != 0, SeccompEnabled: major > 0 && kernelHasSeccomp(),
 		SELinuxEnabled: selinux.GetEnabled(),
 	}
+	addHostFeatures(&h) // info_security.go
 	return h
 }
 
@@ -483,30 +486,18 @@ func systemCommand() *cli.Command {
 	info := infoCommand()
 	prune := &cli.Command{
 		Name:  "prune",
-		Usage: "remove all stopped containers",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"}},
-		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("system prune takes no arguments: %w", errdefs.ErrInvalidArgument)
-			}
-			if !c.Bool("force") && !confirm(os.Stdin, os.Stdout,
-				"WARNING! This command removes:\n\t- all stopped containers\n\nAre you sure you want to continue? [y/N] ") {
-				return nil
-			}
-			ids, err := rt.Prune(c.Context)
-			if len(ids) > 0 {
-				fmt.Println("Deleted Containers")
-				for _, id := range ids {
-					fmt.Println(id)
-				}
-			}
-			return err
-		}),
+		Usage: "remove stopped containers and dangling images (and, with --volumes, unused volumes)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all images no container uses, not only dangling ones"},
+			&cli.BoolFlag{Name: "volumes", Usage: "remove the volumes no container uses"},
+		},
+		Action: withRuntime(systemPrune), // df.go
 	}
 	return &cli.Command{
 		Name:        "system",
 		Usage:       "manage servin",
-		Subcommands: []*cli.Command{info, prune},
+		Subcommands: []*cli.Command{info, prune, systemDfCommand()},
 	}
 }
 

@@ -7,16 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/servin/servin/libservin/errdefs"
+	"go.podman.io/image/v5/directory"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/manifest"
-	ociarchive "go.podman.io/image/v5/oci/archive"
 	ocilayout "go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/compression"
 	storagetransport "go.podman.io/image/v5/storage"
@@ -28,6 +30,8 @@ import (
 const (
 	FormatDockerArchive = "docker-archive"
 	FormatOCIArchive    = "oci-archive"
+	FormatOCIDir        = "oci-dir"
+	FormatDockerDir     = "docker-dir"
 )
 
 // Load stores every image of a docker-archive (docker/podman save) or
@@ -198,11 +202,19 @@ func (s *Store) copyIn(ctx context.Context, sys *types.SystemContext, src types.
 		// storage derives from the config digest.
 		return nil, err
 	}
+	if err := checkImageLayers(ctx, sys, src); err != nil {
+		return nil, fmt.Errorf("loading image: %w", err)
+	}
 	dest, err := storagetransport.Transport.NewStoreReference(s.store, named, id)
 	if err != nil {
 		return nil, err
 	}
+	before, err := s.layerIDs()
+	if err != nil {
+		return nil, err
+	}
 	if err := s.copyImage(ctx, sys, dest, src); err != nil {
+		s.removeNewLayers(before)
 		return nil, fmt.Errorf("loading image: %w", err)
 	}
 	if named == nil {
@@ -252,10 +264,16 @@ func configID(ctx context.Context, sys *types.SystemContext, ref types.ImageRefe
 	return m.ConfigInfo().Digest.Encoded(), nil
 }
 
-// Save writes images to an archive file, replacing it. docker-archive takes
-// several images; each image named by name is saved under that name, an
-// image given by ID under all its names. oci-archive takes one image, named
-// in the archive by the name it was given as (none when given by ID).
+// Save writes images to file in format, replacing it:
+//
+//   - docker-archive: one tar of any number of images (docker/podman save);
+//   - oci-archive: a tar of an OCI image layout holding any number of images;
+//   - oci-dir: the same layout as a directory;
+//   - docker-dir: one image as a directory of blobs (the dir: transport).
+//
+// An image named by name is saved under that name, an image given by ID
+// under all its names (docker-archive) or none (the OCI formats). A failed
+// save leaves no partial file or directory behind.
 func (s *Store) Save(ctx context.Context, names []string, format, file string) error {
 	if len(names) == 0 {
 		return classed(errdefs.ErrInvalidArgument, "save: no image given")
@@ -263,22 +281,30 @@ func (s *Store) Save(ctx context.Context, names []string, format, file string) e
 	if format == "" {
 		format = FormatDockerArchive
 	}
-	if format != FormatDockerArchive && format != FormatOCIArchive {
-		return classed(errdefs.ErrInvalidArgument, "save: unsupported format %q (docker-archive, oci-archive)", format)
-	}
-	if format == FormatOCIArchive && len(names) > 1 {
-		return classed(errdefs.ErrInvalidArgument, "save: oci-archive holds a single image, got %d", len(names))
-	}
 	sys, err := s.systemContext()
 	if err != nil {
 		return err
 	}
-	return writeReplacing(file, func(tmp string) error {
-		if format == FormatOCIArchive {
-			return s.saveOCIArchive(ctx, sys, names[0], tmp)
+	switch format {
+	case FormatDockerArchive:
+		return writeReplacing(file, func(tmp string) error { return s.saveDockerArchive(ctx, sys, names, tmp) })
+	case FormatOCIArchive:
+		return writeReplacing(file, func(tmp string) error { return s.saveOCIArchive(ctx, sys, names, tmp) })
+	case FormatOCIDir:
+		return writeDirReplacing(file, func(tmp string) error { return s.saveOCILayout(ctx, sys, names, tmp) })
+	case FormatDockerDir:
+		if len(names) > 1 {
+			return classed(errdefs.ErrInvalidArgument, "save: docker-dir holds a single image, got %d", len(names))
 		}
-		return s.saveDockerArchive(ctx, sys, names, tmp)
-	})
+		return writeDirReplacing(file, func(tmp string) error {
+			img, _, err := s.resolve(names[0])
+			if err != nil {
+				return err
+			}
+			return s.saveOne(ctx, sys, img.ID, func() (types.ImageReference, error) { return directory.NewReference(tmp) })
+		})
+	}
+	return classed(errdefs.ErrInvalidArgument, "save: unsupported format %q (docker-archive, oci-archive, oci-dir, docker-dir)", format)
 }
 
 func (s *Store) saveDockerArchive(ctx context.Context, sys *types.SystemContext, names []string, file string) error {
@@ -308,12 +334,86 @@ func (s *Store) saveDockerArchive(ctx context.Context, sys *types.SystemContext,
 	return writer.Close()
 }
 
-func (s *Store) saveOCIArchive(ctx context.Context, sys *types.SystemContext, name, file string) error {
-	img, matched, err := s.resolve(name)
+// saveOCIArchive builds the OCI layout in a directory next to the store
+// and tars it: containers/image's oci-archive writer holds one image only.
+func (s *Store) saveOCIArchive(ctx context.Context, sys *types.SystemContext, names []string, file string) error {
+	dir, err := os.MkdirTemp(sys.BigFilesTemporaryDir, "oci-save-")
 	if err != nil {
 		return err
 	}
-	return s.saveOne(ctx, sys, img.ID, func() (types.ImageReference, error) { return ociarchive.NewReference(file, matched) })
+	defer os.RemoveAll(dir)
+	if err := s.saveOCILayout(ctx, sys, names, dir); err != nil {
+		return err
+	}
+	return tarDirectory(dir, file)
+}
+
+// saveOCILayout copies each image into the OCI layout dir, named (the
+// org.opencontainers.image.ref.name annotation) by the name it was given
+// as; blobs shared by several images are stored once.
+func (s *Store) saveOCILayout(ctx context.Context, sys *types.SystemContext, names []string, dir string) error {
+	for _, name := range names {
+		img, matched, err := s.resolve(name)
+		if err != nil {
+			return err
+		}
+		err = s.saveOne(ctx, sys, img.ID, func() (types.ImageReference, error) { return ocilayout.NewReference(dir, matched) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tarDirectory writes the files of dir (regular files and directories
+// only, as an OCI layout has) into a tar file with stable metadata.
+func tarDirectory(dir, file string) (retErr error) {
+	out, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := out.Close(); retErr == nil {
+			retErr = err
+		}
+	}()
+	tw := tar.NewWriter(out)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr := &tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, ModTime: info.ModTime(), Format: tar.FormatPAX}
+		if d.IsDir() {
+			hdr.Typeflag, hdr.Name, hdr.Mode = tar.TypeDir, hdr.Name+"/", 0o755
+			return tw.WriteHeader(hdr)
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("unexpected file %s in OCI layout", rel)
+		}
+		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
 }
 
 // savedTags are the names written for an image: the one it was asked by,
@@ -366,6 +466,29 @@ func writeReplacing(file string, write func(tmp string) error) error {
 	}
 	if err := os.Rename(tmp, file); err != nil {
 		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeDirReplacing is writeReplacing for a directory: write fills a fresh
+// directory next to dir, which then replaces dir.
+func writeDirReplacing(dir string, write func(tmp string) error) error {
+	tmp := fmt.Sprintf("%s.servin-%d.tmp", strings.TrimRight(dir, "/"), os.Getpid())
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
 		return err
 	}
 	return nil

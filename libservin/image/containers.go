@@ -7,6 +7,7 @@ import (
 
 	"github.com/servin/servin/libservin/errdefs"
 	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/idtools"
 )
 
 // Container is the storage record of a container's read-write layer.
@@ -19,6 +20,13 @@ type ContainerOptions struct {
 	// Much cheaper, but the layer does not survive a crash or a reboot:
 	// meant for containers removed when they exit (run --rm), as podman does.
 	Volatile bool
+	// UIDMap and GIDMap give the layer the ownership a user namespace
+	// needs (the driver shifts it at mount time or chowns a copy). With
+	// AutoUserNS, storage picks free ranges of AutoUserNSSize IDs (0: sized
+	// from the image) from the subordinate IDs of user "containers".
+	UIDMap, GIDMap []idtools.IDMap
+	AutoUserNS     bool
+	AutoUserNSSize uint32
 }
 
 // CreateContainer creates the read-write layer for container id on top of
@@ -38,7 +46,7 @@ func (s *Store) CreateContainerWithOptions(ctx context.Context, id, imageID, nam
 	if name != "" {
 		names = []string{name}
 	}
-	c, err := s.store.CreateContainer(id, names, img.ID, "", "", &storage.ContainerOptions{Volatile: opts.Volatile})
+	c, err := s.store.CreateContainer(id, names, img.ID, "", "", &storage.ContainerOptions{Volatile: opts.Volatile, IDMappingOptions: idMappingOptions(opts)})
 	if err != nil {
 		if errors.Is(err, storage.ErrDuplicateID) || errors.Is(err, storage.ErrDuplicateName) {
 			return nil, fmt.Errorf("creating container layer for %s: %w: %w", id, err, errdefs.ErrAlreadyExists)

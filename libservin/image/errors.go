@@ -30,3 +30,23 @@ func errImageInUse(id string) error {
 	return classed(errdefs.ErrInUse,
 		"image used by %s: image is in use by a container: consider listing external containers and force-removing image", id)
 }
+
+// causeError is a message of servin's own that still matches, with
+// errors.Is and errors.As, the errors it was made from.
+type causeError struct {
+	msg    string
+	causes []error
+}
+
+func (e *causeError) Error() string   { return e.msg }
+func (e *causeError) Unwrap() []error { return e.causes }
+
+func newCauseError(msg string, causes ...error) error {
+	e := &causeError{msg: msg}
+	for _, c := range causes {
+		if c != nil {
+			e.causes = append(e.causes, c)
+		}
+	}
+	return e
+}

@@ -143,17 +143,20 @@ func stageLayer(src io.Reader, dir string) (_ stagedLayer, retErr error) {
 	return stagedLayer{path: f.Name(), diffID: digester.Digest(), size: counter.n}, nil
 }
 
-// checkTar reads every header of a tar stream, so that garbage is refused
-// before anything is stored.
+// checkTar reads every header of a tar stream, so that garbage and
+// entries escaping the root are refused before anything is stored.
 func checkTar(r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
-		_, err := tr.Next()
+		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return classed(errdefs.ErrInvalidArgument, "import data is not a valid tar archive: %v", err)
+		}
+		if err := checkEntryName(hdr); err != nil {
+			return classed(errdefs.ErrInvalidArgument, "import data is refused: %v", err)
 		}
 	}
 }
@@ -260,11 +263,20 @@ func (i *importSource) LayerInfosForCopy(ctx context.Context, instance *digest.D
 }
 
 // importReference and importTransport exist only because containers/image
-// copies from references; they are never parsed from strings.
-type importReference struct{ src *importSource }
+// copies from references; they are never parsed from strings. A reference
+// serves either an import (src) or a commit (commit).
+type importReference struct {
+	src    *importSource
+	commit *commitSource
+}
 
-func (r *importReference) Transport() types.ImageTransport     { return importTransport{} }
-func (r *importReference) StringWithinTransport() string       { return r.src.layer.path }
+func (r *importReference) Transport() types.ImageTransport { return importTransport{} }
+func (r *importReference) StringWithinTransport() string {
+	if r.commit != nil {
+		return "commit:" + r.commit.id
+	}
+	return r.src.layer.path
+}
 func (r *importReference) DockerReference() reference.Named    { return nil }
 func (r *importReference) PolicyConfigurationIdentity() string { return "" }
 func (r *importReference) PolicyConfigurationNamespaces() []string {
@@ -276,6 +288,10 @@ func (r *importReference) NewImage(ctx context.Context, sys *types.SystemContext
 }
 
 func (r *importReference) NewImageSource(ctx context.Context, sys *types.SystemContext) (types.ImageSource, error) {
+	if r.commit != nil {
+		r.commit.ref = r
+		return r.commit, nil
+	}
 	r.src.ref = r
 	return r.src, nil
 }

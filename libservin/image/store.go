@@ -83,6 +83,7 @@ func getStore(opts StoreOptions, driver string) (storage.Store, error) {
 		RunRoot:            opts.RunRoot,
 		GraphDriverName:    driver,
 		GraphDriverOptions: driverOptions(opts.DriverOptions),
+		RootAutoNsUser:     "containers", // --userns=auto ranges, as podman
 	})
 }
 

@@ -350,8 +350,12 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err := s.Save(ctx, []string{"b:2"}, FormatOCIArchive, oci); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, []string{"a", "b"}, FormatOCIArchive, oci); !errors.Is(err, errdefs.ErrInvalidArgument) {
-		t.Errorf("oci with two images: %v", err)
+	ociMulti := filepath.Join(dir, "oci-multi.tar")
+	if err := s.Save(ctx, []string{"a", "quay.io/x/b:2"}, FormatOCIArchive, ociMulti); err != nil {
+		t.Errorf("oci-archive with two images: %v", err)
+	}
+	if err := s.Save(ctx, []string{"a", "b"}, FormatDockerDir, filepath.Join(dir, "d")); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		t.Errorf("docker-dir with two images: %v", err)
 	}
 
 	s2 := newTestStore(t)
@@ -381,6 +385,16 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	if img, err := s3.Lookup(ctx, "b:2"); err != nil || img.ID != b.ID {
 		t.Errorf("b:2 by short name: %v %v", img, err)
+	}
+
+	s4 := newTestStore(t)
+	loaded, err = s4.Load(ctx, ociMulti)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(loaded)
+	if want := []string{"localhost/a:latest", "quay.io/x/b:2"}; !slices.Equal(loaded, want) {
+		t.Errorf("multi-image oci-archive loaded %q, want %q", loaded, want)
 	}
 }
 

@@ -50,10 +50,14 @@ func Create(o CreateOptions) (err error) {
 		return err
 	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName: o.ID,
-		Spec:       spec,
+		CgroupName:       o.ID,
+		Spec:             spec,
+		UseSystemdCgroup: useSystemd(spec),
 	})
 	if err != nil {
+		return err
+	}
+	if config.Rlimits, err = configRlimits(spec.Process.Rlimits); err != nil {
 		return err
 	}
 	// A leftover state dir from a crashed run would make Create fail with

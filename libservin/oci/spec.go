@@ -66,6 +66,14 @@ type SpecInput struct {
 	NprocLimit  uint64
 	// MemoryLimit in bytes; 0 is unlimited.
 	MemoryLimit int64
+	// Security confines the container (see security.go); the zero value is
+	// docker's default confinement.
+	Security Security
+	// Resources are cgroup limits besides MemoryLimit (see resources.go).
+	Resources *specs.LinuxResources
+	// CgroupManager is "cgroupfs" (default) or "systemd"; with systemd,
+	// CgroupsPath is "slice:prefix:name".
+	CgroupManager string
 }
 
 // ResolvedUser is the numeric identity of the container process.
@@ -186,6 +194,13 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	s.Mounts = mergeMounts(s.Mounts, in.ExtraMounts)
+	if err := applySecurity(s, &in.Security, in.NetworkMode); err != nil {
+		return nil, err
+	}
+	applyResources(s, in.Resources)
+	if in.CgroupManager == "systemd" {
+		s.Annotations = withAnnotation(s.Annotations, AnnotationCgroupManager, "systemd")
+	}
 	return s, nil
 }
 

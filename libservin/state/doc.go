@@ -8,19 +8,25 @@
 // writer), every write runs in a BEGIN IMMEDIATE transaction (so a writer
 // waits for the write lock up front instead of failing half-way with
 // SQLITE_BUSY), and a 30s busy timeout makes waiting the normal outcome of
-// contention, never a "database is locked" error.
+// contention, never a "database is locked" error. Writers of all processes
+// first queue on a blocking flock of servin.db.lock, which hands the write
+// lock over the moment it is free (SQLite's busy handler polls with sleeps
+// of up to 100 ms), and the WAL is kept between opens (SQLITE_FCNTL_PERSIST_WAL).
 //
 // # On-disk layout
 //
 //	/var/lib/servin/                     persistent state (root)
 //	├── servin.db                        this database (+ servin.db-wal, servin.db-shm)
+//	├── servin.db.lock                   flock queueing the database's writers
 //	├── storage/                         containers/storage graph root (layers, images)
-//	└── containers/<ID>/ctr.log          container log
+//	├── containers/<ID>/ctr.log          container log
+//	└── volumes/<NAME>/_data             a local volume's data (or its mountpoint)
 //
 //	/run/servin/                         runtime state (tmpfs, gone after reboot)
 //	├── storage/                         containers/storage run root
 //	├── runc/<ID>/                       libcontainer state
 //	├── locks/<ID>.lock                  per-container flock (see below)
+//	├── locks/volumes/<NAME>.lock        per-volume flock (see below)
 //	└── containers/<ID>/                 the bundle
 //	    ├── config.json                  OCI runtime spec
 //	    ├── monitor.json                 how the monitor process runs the container
@@ -57,6 +63,21 @@
 //	├── k           TEXT PRIMARY KEY
 //	└── v           TEXT
 //
+//	volumes                              one row per volume (version 2)
+//	├── name        TEXT PRIMARY KEY
+//	├── driver      TEXT                 volume driver ("local")
+//	├── mountpoint  TEXT                 host path of the data as the driver reported it
+//	├── created     INTEGER              Unix nanoseconds
+//	├── anonymous   INTEGER              1: made for one container (-v /path, image VOLUME)
+//	├── labels      TEXT                 JSON object of strings
+//	├── options     TEXT                 driver options, JSON object of strings
+//	└── state       TEXT                 VolumeState as JSON (copy-up pending, mount holders)
+//
+//	volume_users                         which container uses which volume (version 2)
+//	├── volume      TEXT → volumes(name)   ON DELETE RESTRICT: a used volume stays
+//	├── container   TEXT → containers(id)  ON DELETE CASCADE (indexed)
+//	└── PRIMARY KEY (volume, container)
+//
 // # Lock rules
 //
 // The database row of a container is only a cache of the truth held by the
@@ -78,4 +99,13 @@
 // waiting on the removed file notices and retries on a fresh one, then finds
 // the container gone at its sync step (and should RemoveLock the file it
 // recreated).
+//
+// Volumes follow the same pattern with their own flock,
+// /run/servin/locks/volumes/<NAME>.lock. Changing a volume (remove, mount
+// or unmount through its driver, copy-up) takes it exclusively. Creating a
+// container takes the locks of its volumes shared from the moment it
+// resolves them until the volume_users rows exist, so a volume cannot be
+// removed between the two; after that the foreign key keeps a used volume's
+// row in place. The order is container lock, then volume lock: nothing that
+// holds a volume lock waits for a container lock.
 package state

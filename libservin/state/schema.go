@@ -42,6 +42,24 @@ var migrations = []string{
 		k TEXT PRIMARY KEY NOT NULL,
 		v TEXT NOT NULL
 	);`,
+	// 2: volumes and the containers that use them.
+	`CREATE TABLE volumes (
+		name       TEXT PRIMARY KEY NOT NULL,
+		driver     TEXT NOT NULL,
+		mountpoint TEXT NOT NULL DEFAULT '',
+		created    INTEGER NOT NULL,
+		anonymous  INTEGER NOT NULL DEFAULT 0,
+		labels     TEXT NOT NULL DEFAULT '{}',
+		options    TEXT NOT NULL DEFAULT '{}',
+		state      TEXT NOT NULL DEFAULT '{}'
+	);
+
+	CREATE TABLE volume_users (
+		volume    TEXT NOT NULL REFERENCES volumes(name) ON DELETE RESTRICT,
+		container TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+		PRIMARY KEY (volume, container)
+	);
+	CREATE INDEX volume_users_container ON volume_users(container);`,
 }
 
 // schemaVersion is the version this servin writes.

@@ -10,7 +10,9 @@
 # Usage: test/bench/bench.sh        (from the repo root, after `make build`)
 # Knobs: BENCH_RUNS=20 BENCH_CONTAINERS=500 BENCH_PARALLEL=50 BENCH_VERSIONS=50
 #        BENCH_PODMAN=0 to skip podman; SERVIN_BINARY / SERVIN_MONITOR to pick
-#        other binaries.
+#        other binaries; BENCH_CP_MB=200 BENCH_CP_RUNS=3 size the file-copy
+#        benchmarks (0 MB skips them); BENCH_PULL_MB=100 BENCH_PULL_RUNS=5 size
+#        the image pull benchmark (0 runs skips it).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,10 @@ containers=${BENCH_CONTAINERS:-500}
 parallel=${BENCH_PARALLEL:-50}
 versions=${BENCH_VERSIONS:-50}
 want_podman=${BENCH_PODMAN:-1}
+cp_mb=${BENCH_CP_MB:-200}
+cp_runs=${BENCH_CP_RUNS:-3}
+pull_runs=${BENCH_PULL_RUNS:-5}
+pull_mb=${BENCH_PULL_MB:-100}
 tags="seccomp containers_image_openpgp exclude_graphdriver_btrfs"
 
 servin_bin=${SERVIN_BINARY:-$repo/bin/servin}
@@ -40,6 +46,7 @@ have_runc=0
 
 cleanup() {
 	set +e
+	[[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
 	sv rm -a -f -t 0 >/dev/null 2>&1
 	((have_podman)) && pm rm -a -f -t 0 >/dev/null 2>&1
 	if ((have_runc)); then
@@ -217,6 +224,134 @@ running=$(sv ps -q | wc -l)
 sv rm -a -f -t 0 >/dev/null
 ((have_podman)) && pm rm -a -f -t 0 >/dev/null
 
+# --- image pull from a registry on 127.0.0.1 --------------------------------
+# A ~100 MB image of 4 layers (busybox plus 3 layers of incompressible data)
+# is pushed to servin's own registry, then pulled into an empty store by each
+# tool, plain http. Goal: servin at least twice podman's throughput.
+
+if ((pull_runs > 0)); then
+	log "image pull: building a ${pull_mb} MB 4-layer image and serving it"
+	"$servin_bin" registry serve --addr 127.0.0.1:0 --root "$tmp/registry" 2>"$tmp/registry.log" &
+	registry_pid=$!
+	for _ in $(seq 50); do grep -q 'listening on' "$tmp/registry.log" && break; sleep 0.1; done
+	reg=$(sed -n 's|.*listening on http://\(127\.0\.0\.1:[0-9]*\).*|\1|p' "$tmp/registry.log")
+	img=busybox
+	for i in 1 2 3; do
+		quiet sv run --name "layer$i" --network none "$img" sh -c "head -c $((pull_mb * 1024 * 1024 / 3)) /dev/urandom >/data$i"
+		quiet sv commit -q "layer$i" "pull-layer$i"
+		quiet sv rm "layer$i"
+		img=pull-layer$i
+	done
+	quiet sv push -q --tls-verify=false "$img" "$reg/bench/pull:1"
+	pull_ref=$reg/bench/pull:1
+	pull_seq=0
+	# pull_fresh TOOL: pulls into a new empty store (median_ms runs it in
+	# one subshell, where pull_seq counts the runs: sv-1..N, pm-1..N).
+	pull_fresh() {
+		pull_seq=$((pull_seq + 1))
+		local d=$tmp/pull/$1-$pull_seq
+		if [[ $1 == sv ]]; then
+			"$servin_bin" --root "$d/root" --runroot "$d/run" pull -q --tls-verify=false "$pull_ref"
+		else
+			podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" --runtime runc pull -q --tls-verify=false "$pull_ref"
+		fi
+	}
+	log "pull of $pull_ref into an empty store (median of $pull_runs)"
+	s=$(median_ms "$pull_runs" pull_fresh sv)
+	p=$(podman_or_na median_ms "$pull_runs" pull_fresh pm)
+	row "pull ${pull_mb} MB 4 layers (empty store)" "$s" "$p" n/a 0.50 ms
+	pull_servin=$s pull_podman=$p
+	# Pulling again: every layer is present, one manifest round trip.
+	s=$(median_ms "$pull_runs" "$servin_bin" --root "$tmp/pull/sv-1/root" --runroot "$tmp/pull/sv-1/run" pull -q --tls-verify=false "$pull_ref")
+	p=$(podman_or_na median_ms "$pull_runs" podman --root "$tmp/pull/pm-1/root" --runroot "$tmp/pull/pm-1/run" --tmpdir "$tmp/pull/pm-1/tmp" --runtime runc pull -q --tls-verify=false "$pull_ref")
+	row "pull again (all layers present)" "$s" "$p" n/a 0.50 ms
+	rm -rf "$tmp/pull"
+	kill "$registry_pid" 2>/dev/null
+	wait "$registry_pid" 2>/dev/null
+	registry_pid=
+fi
+
+# --- file copies: servin cp against cp -a and tar on the same disk ---------
+
+cprows=()
+# cprow NAME SERVIN_MS REF_MS REF_NAME: servin must stay within 1.5x of the
+# plain tool doing the same copy.
+cprow() {
+	local name=$1 s=$2 ref=$3 refname=$4 ratio=n/a met=n/a
+	if [[ $s != FAIL && $ref != FAIL ]]; then
+		ratio=$(awk -v s="$s" -v r="$ref" 'BEGIN {printf "%.2f", (r > 0) ? s / r : 0}')
+		met=$(awk -v r="$ratio" 'BEGIN {print (r <= 1.5) ? "yes" : "NO"}')
+	fi
+	cprows+=("$(printf '%-38s %10s %10s %-8s %7s %8s %4s' "$name" "$(with_unit "$s" ms)" "$(with_unit "$ref" ms)" "$refname" "$ratio" "<=1.5" "$met")")
+	printf '%s\n' "${cprows[-1]}" >&2
+}
+
+# make_tree DIR MB: MB megabytes in 20 directories, 80% in 1 MB files and
+# 20% in 20 kB files (incompressible data, so no filesystem shortcut).
+make_tree() {
+	local dir=$1 mb=$2 d f
+	local big=$((mb * 8 / 10 / 20)) small=$((mb * 2 * 1024 / 10 / 20 / 20))
+	head -c $((1024 * 1024)) /dev/urandom >"$tmp/blob"
+	for d in $(seq 1 20); do
+		mkdir -p "$dir/d$d"
+		for f in $(seq 1 "$big"); do cp "$tmp/blob" "$dir/d$d/big$f"; printf '%d' "$d$f" >>"$dir/d$d/big$f"; done
+		for f in $(seq 1 "$small"); do head -c 20480 "$tmp/blob" >"$dir/d$d/small$f"; done
+	done
+}
+
+# cp_median N CLEAN CMD...: median wall time in ms of N runs of CMD, the
+# shell command CLEAN (removing the previous run's result) before each.
+cp_median() {
+	local n=$1 clean=$2 i t0 t1
+	shift 2
+	local times=()
+	for ((i = 0; i < n; i++)); do
+		eval "$clean" >/dev/null 2>&1 || true
+		sync
+		t0=${EPOCHREALTIME/./}
+		if ! "$@" >/dev/null 2>"$tmp/err"; then
+			log "failed: $* : $(tail -n 3 "$tmp/err")"
+			echo FAIL
+			return
+		fi
+		t1=${EPOCHREALTIME/./}
+		times+=($((t1 - t0)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n |
+		awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000}'
+}
+
+if ((cp_mb > 0)); then
+	log "file copies: a ${cp_mb} MB tree, median of $cp_runs"
+	mkdir -p "$tmp/cp"
+	make_tree "$tmp/cp/tree" "$cp_mb"
+	cat "$tmp/cp/tree"/*/* >/dev/null # warm the page cache for every tool alike
+	log "tree: $(du -sh "$tmp/cp/tree" | cut -f1) in $(find "$tmp/cp/tree" -type f | wc -l) files"
+	sv_cmd="'$servin_bin' --root '$tmp/servin/root' --runroot '$tmp/servin/run'" # sv, for sh -c
+	sv create --name cpstopped busybox true >/dev/null
+	sv run -d --network none --name cprunning busybox sleep 600 >/dev/null
+
+	s=$(cp_median "$cp_runs" "sv exec cprunning rm -rf /root/tree" sv cp "$tmp/cp/tree" cprunning:/root/)
+	r=$(cp_median "$cp_runs" "rm -rf '$tmp/cp/ref'" cp -a "$tmp/cp/tree" "$tmp/cp/ref")
+	cprow "cp DIR ctr: (running)" "$s" "$r" "cp -a"
+	s=$(cp_median "$cp_runs" "rm -rf \$(sv mount cpstopped)/root/tree; sv umount cpstopped" sv cp "$tmp/cp/tree" cpstopped:/root/)
+	cprow "cp DIR ctr: (stopped)" "$s" "$r" "cp -a"
+	s=$(cp_median "$cp_runs" "rm -rf '$tmp/cp/out'" sv cp cprunning:/root/tree "$tmp/cp/out")
+	r=$(cp_median "$cp_runs" "rm -rf '$tmp/cp/refout'" cp -a "$tmp/cp/ref" "$tmp/cp/refout")
+	cprow "cp ctr:DIR host (running)" "$s" "$r" "cp -a"
+	s=$(cp_median "$cp_runs" "rm -rf '$tmp/cp/out'" sv cp cpstopped:/root/tree "$tmp/cp/out")
+	cprow "cp ctr:DIR host (stopped)" "$s" "$r" "cp -a"
+	tar -C "$tmp/cp" -cf "$tmp/cp/tree.tar" tree
+	s=$(cp_median "$cp_runs" "sv exec cprunning rm -rf /root/tree" sh -c "$sv_cmd cp - cprunning:/root <'$tmp/cp/tree.tar'")
+	r=$(cp_median "$cp_runs" "rm -rf '$tmp/cp/untar'; mkdir -p '$tmp/cp/untar'" tar -C "$tmp/cp/untar" -xf "$tmp/cp/tree.tar")
+	cprow "cp - ctr: (tar in, running)" "$s" "$r" "tar -x"
+	s=$(cp_median "$cp_runs" ":" sh -c "$sv_cmd cp cprunning:/root/tree - >'$tmp/cp/out.tar'")
+	r=$(cp_median "$cp_runs" ":" sh -c "tar -C '$tmp/cp/ref/..' -cf '$tmp/cp/ref.tar' ref")
+	cprow "cp ctr:DIR - (tar out, running)" "$s" "$r" "tar -c"
+	sv rm -f -t 0 cpstopped cprunning >/dev/null
+	rm -rf "$tmp/cp"
+fi
+
 echo
 printf '%-38s %10s %10s %10s %7s %8s %4s\n' benchmark servin podman runc ratio goal met
 for r in "${rows[@]}"; do echo "$r"; done
@@ -224,6 +359,11 @@ if [[ $run_servin != FAIL && $run_runc != n/a && $run_runc != FAIL ]]; then
 	echo "servin run overhead over bare runc: $(awk -v s="$run_servin" -v r="$run_runc" 'BEGIN {printf "%.1fms (%.1fx)", s - r, s / r}')"
 fi
 echo "parallel run -d failures: servin $s_fail (running afterwards: $running of $parallel), podman $p_fail"
+if ((${#cprows[@]} > 0)); then
+	echo
+	printf '%-38s %10s %10s %-8s %7s %8s %4s\n' "file copy (${cp_mb} MB tree)" servin reference tool ratio goal met
+	for r in "${cprows[@]}"; do echo "$r"; done
+fi
 if [[ $s_fail != 0 ]]; then
 	echo "servin failures:"
 	head -n 5 "$tmp/fail-sv.log"

@@ -1,0 +1,110 @@
+package libservin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/servin/servin/libservin/image"
+)
+
+// Registry-facing image operations: pull, push, login/logout.
+
+// RemoteOptions, PullOptions and PushOptions are the image package's.
+type (
+	RemoteOptions = image.RemoteOptions
+	PullOptions   = image.PullOptions
+	PushOptions   = image.PushOptions
+)
+
+// RegistryConfig returns where this runtime reads registries.conf,
+// policy.json and certs.d (the directory of the configuration file,
+// /etc/servin by default; $SERVIN_REGISTRIES_CONF overrides the
+// registries.conf file) and keeps credentials (RunRoot/auth.json, which
+// is /run/servin/auth.json by default).
+func (r *Runtime) RegistryConfig() image.RegistryConfig {
+	dir := image.DefaultConfigDir
+	if r.opts.ConfigPath != "" {
+		dir = filepath.Dir(r.opts.ConfigPath)
+	}
+	return image.RegistryConfig{
+		ConfigDir:      dir,
+		RegistriesConf: os.Getenv("SERVIN_REGISTRIES_CONF"),
+		AuthFile:       filepath.Join(r.opts.RunRoot, "auth.json"),
+		UserAgent:      "servin",
+	}
+}
+
+// Pull copies an image from a registry into the store.
+func (r *Runtime) Pull(ctx context.Context, name string, o PullOptions) (*Image, error) {
+	s, err := r.Store()
+	if err != nil {
+		return nil, err
+	}
+	o.Config = r.RegistryConfig()
+	if o.Timeout == 0 {
+		o.Timeout = registryTimeout()
+	}
+	img, err := s.Pull(ctx, name, o)
+	if err == nil {
+		r.event(ctx, "image", "pull", img.ID, name, nil)
+	}
+	return img, err
+}
+
+// Push copies a stored image to a registry or a local transport and
+// returns the digest of the manifest written.
+func (r *Runtime) Push(ctx context.Context, source, dest string, o PushOptions) (digest.Digest, error) {
+	s, err := r.Store()
+	if err != nil {
+		return "", err
+	}
+	o.Config = r.RegistryConfig()
+	d, err := s.Push(ctx, source, dest, o)
+	if err == nil {
+		r.event(ctx, "image", "push", d.String(), dest, nil)
+	}
+	return d, err
+}
+
+// Login checks and stores credentials for a registry.
+func (r *Runtime) Login(ctx context.Context, key, user, password string, o RemoteOptions) (string, error) {
+	s, err := r.Store()
+	if err != nil {
+		return "", err
+	}
+	o.Config = r.RegistryConfig()
+	return s.Login(ctx, key, user, password, o)
+}
+
+// Logout removes stored credentials for a registry, or all of them.
+func (r *Runtime) Logout(key string, all bool, o RemoteOptions) error {
+	s, err := r.Store()
+	if err != nil {
+		return err
+	}
+	o.Config = r.RegistryConfig()
+	return s.Logout(key, all, o)
+}
+
+// LoginUser returns the user name stored for a registry.
+func (r *Runtime) LoginUser(key string, o RemoteOptions) (string, error) {
+	s, err := r.Store()
+	if err != nil {
+		return "", err
+	}
+	o.Config = r.RegistryConfig()
+	return s.LoginUser(key, o)
+}
+
+// registryTimeout reads $SERVIN_REGISTRY_TIMEOUT (a Go duration such as
+// "10s"): how long a registry may take to answer a pull's first request.
+func registryTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("SERVIN_REGISTRY_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 0
+}
