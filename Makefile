@@ -1,7 +1,7 @@
 # servin: build, test, benchmark and install.
 #
 #   make deps     install missing Debian packages (no-op when all present)
-#   make build    bin/servin and bin/servin-monitor
+#   make build    bin/servin, bin/servin-monitor, bin/servin-registry and the CNI plugins in bin/cni
 #   make test     unit/integration tests, then end-to-end tests of the binaries
 #   make demo     import a busybox image and run a container in it
 #   make bench    compare servin with podman and bare runc
@@ -19,6 +19,13 @@ TAGS := seccomp containers_image_openpgp exclude_graphdriver_btrfs
 GOBUILD := $(GO) build -trimpath -tags "$(TAGS)"
 
 PREFIX ?= /usr/local
+
+# The CNI plugins servin runs, built from the pinned module into bin/cni in
+# one go build (they share the build cache), installed to libexec/servin/cni.
+CNI_VERSION := v1.10.0
+CNI_PKG := github.com/containernetworking/plugins
+CNI_PLUGINS := main/bridge ipam/host-local meta/portmap meta/firewall meta/tuning main/loopback main/macvlan main/ipvlan
+CNI_NAMES := $(notdir $(CNI_PLUGINS))
 DESTDIR ?=
 
 # Unit tests of different packages run 2 at a time (2 cores). End-to-end
@@ -46,6 +53,9 @@ deps:
 build:
 	CGO_ENABLED=1 $(GOBUILD) -o bin/servin ./cmd/servin
 	CGO_ENABLED=0 $(GOBUILD) -ldflags "-s -w" -o bin/servin-monitor ./cmd/servin-monitor
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X $(CNI_PKG)/pkg/utils/buildversion.BuildVersion=$(CNI_VERSION)" \
+		-o bin/cni/ $(addprefix $(CNI_PKG)/plugins/,$(CNI_PLUGINS))
+	CGO_ENABLED=0 $(GOBUILD) -ldflags "-s -w" -o bin/servin-registry ./cmd/servin-registry
 
 bin/testsummary: test/testsummary/main.go
 	$(GO) build -o $@ ./test/testsummary
@@ -83,6 +93,8 @@ bench: deps build
 install: build
 	install -D -m 0755 bin/servin $(DESTDIR)$(PREFIX)/bin/servin
 	install -D -m 0755 bin/servin-monitor $(DESTDIR)$(PREFIX)/libexec/servin/servin-monitor
+	for p in $(CNI_NAMES); do install -D -m 0755 bin/cni/$$p $(DESTDIR)$(PREFIX)/libexec/servin/cni/$$p; done
+	install -D -m 0755 bin/servin-registry $(DESTDIR)$(PREFIX)/libexec/servin/servin-registry
 
 lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*')); \

@@ -15,12 +15,13 @@ import (
 
 // Set by TestMain: where the example keeps its state and finds servin's
 // binaries (built by `make build`).
-var root, runRoot, monitorPath, servinPath string
+var root, runRoot, monitorPath, servinPath, cniDir string
 
 func TestMain(m *testing.M) {
 	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(filepath.Dir(file), "bin")
 	servinPath, monitorPath = filepath.Join(bin, "servin"), filepath.Join(bin, "servin-monitor")
+	cniDir = filepath.Join(bin, "cni")
 	if os.Geteuid() != 0 {
 		fmt.Println("skipping servin examples: they run containers and need root")
 		os.Exit(0)
@@ -64,7 +65,8 @@ func Example() {
 	ctx := context.Background()
 	rt, err := servin.New(ctx,
 		servin.WithRoot(root), servin.WithRunRoot(runRoot),
-		servin.WithMonitorPath(monitorPath), servin.WithRuntimePath(servinPath))
+		servin.WithMonitorPath(monitorPath), servin.WithRuntimePath(servinPath),
+		servin.WithCNIPluginDir(cniDir))
 	if err != nil {
 		panic(err)
 	}

@@ -4,7 +4,8 @@
 //
 //	rt, err := servin.New(ctx,
 //		servin.WithMonitorPath("/usr/local/libexec/servin/servin-monitor"),
-//		servin.WithRuntimePath("/usr/local/bin/servin"))
+//		servin.WithRuntimePath("/usr/local/bin/servin"),
+//		servin.WithCNIPluginDir("/usr/local/libexec/servin/cni"))
 //	ctr, err := rt.Create(ctx, &servin.CreateOptions{Image: "busybox", Command: []string{"true"}})
 //	code, err := rt.Start(ctx, ctr.ID, servin.StartOptions{Attach: &servin.AttachStreams{Stdout: os.Stdout}})
 //
@@ -17,6 +18,7 @@ import (
 	"context"
 
 	"github.com/servin/servin/libservin"
+	"github.com/servin/servin/libservin/volume"
 )
 
 // Runtime is servin's engine.
@@ -33,6 +35,15 @@ type (
 	ImportOptions = libservin.ImportOptions
 	LogOptions    = libservin.LogOptions
 	Image         = libservin.Image
+
+	// Volumes and mounts (libservin/volume.go, mounts.go, cp.go).
+	Volume              = libservin.Volume
+	VolumeCreateOptions = libservin.VolumeCreateOptions
+	VolumeRemoveOptions = libservin.VolumeRemoveOptions
+	MountOptions        = libservin.MountOptions
+	CopyOptions         = libservin.CopyOptions
+	// VolumeDriver is what a volume plugin implements (Runtime.RegisterVolumeDriver).
+	VolumeDriver = volume.Driver
 )
 
 // Option configures New.
@@ -51,6 +62,10 @@ func WithStorageDriver(name string, options ...string) Option {
 
 // WithMonitorPath sets the servin-monitor binary.
 func WithMonitorPath(path string) Option { return func(o *libservin.Options) { o.MonitorPath = path } }
+
+// WithCNIPluginDir sets the directory holding the CNI plugins (bridge,
+// host-local, portmap, ...) that bridge networking runs.
+func WithCNIPluginDir(dir string) Option { return func(o *libservin.Options) { o.CNIPluginDir = dir } }
 
 // WithRuntimePath sets the servin binary used as OCI runtime helper.
 func WithRuntimePath(path string) Option { return func(o *libservin.Options) { o.RuntimePath = path } }

@@ -49,7 +49,8 @@ type ContainerConfig struct {
 	LogPath       string            `json:"logPath,omitempty"`
 	StopSignal    string            `json:"stopSignal"`
 	StopTimeout   uint              `json:"stopTimeout"`
-	NetworkMode   string            `json:"networkMode"`
+	NetworkMode   string            `json:"networkMode"`  // bridge, none, host, container:ID, ns:PATH
+	Net           NetConfig         `json:"net,omitzero"` // network.go
 	AutoRemove    bool              `json:"autoRemove,omitempty"`
 	ReadOnly      bool              `json:"readOnly,omitempty"`
 	Memory        int64             `json:"memory,omitempty"`
@@ -115,7 +116,8 @@ type CreateOptions struct {
 	LogOpts       map[string]string // max-size, max-file, path
 	StopSignal    string
 	StopTimeout   *uint
-	Network       string // none (default), host
+	Network       string         // bridge (default: the servin network), none, host, container:NAME, ns:PATH or NAME[,NAME...]
+	NetworkOpts   NetworkOptions // network.go
 	AutoRemove    bool
 	ReadOnly      bool
 	Memory        string // --memory: "64m", "1g"
@@ -143,13 +145,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if o.AutoRemove && restart != "" && restart != "no" {
 		return nil, fmt.Errorf("the --rm option conflicts with --restart (other than \"no\"): %w", errdefs.ErrInvalidArgument)
 	}
-	network := o.Network
-	switch network {
-	case "", "none", "private":
-		network = "none"
-	case "host":
-	default:
-		return nil, fmt.Errorf("network mode %q is not supported (use none or host): %w", o.Network, errdefs.ErrInvalidArgument)
+	network, err := parseNetworkMode(o.Network) // network.go
+	if err != nil {
+		return nil, err
 	}
 	stopSignal := o.StopSignal
 	if stopSignal != "" {
@@ -188,6 +186,10 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if err != nil {
 		return nil, err
 	}
+	netPlan, err := r.planNetwork(ctx, o, network, img) // network.go
+	if err != nil {
+		return nil, err
+	}
 
 	cfg := ContainerConfig{
 		Image:         o.Image,
@@ -200,7 +202,8 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		Init:          o.Init,
 		LogDriver:     logDriver,
 		LogOpts:       logOpts,
-		NetworkMode:   network,
+		NetworkMode:   netPlan.mode,
+		Net:           netPlan.cfg,
 		AutoRemove:    o.AutoRemove,
 		ReadOnly:      o.ReadOnly,
 		Memory:        memory,
@@ -301,6 +304,10 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		name = rec.Name
 	}
 	if err := mounts.link(ctx, id); err != nil {
+		_ = r.db.RemoveContainer(ctx, id)
+		return nil, err
+	}
+	if err := r.linkNetworks(ctx, id, netPlan); err != nil { // network.go
 		_ = r.db.RemoveContainer(ctx, id)
 		return nil, err
 	}

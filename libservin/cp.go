@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
@@ -54,13 +53,15 @@ type containerFS struct {
 	roRootfs  bool
 	mounts    []fsMount // stopped containers: mounts mapped to host paths
 	userSpec  string
-	groupAdd  []string
+	pinned    *os.File // running: the container's root, opened under its lock
 	unmountFn func()
 }
 
 // fsMount is a bind or volume mount of a stopped container.
 type fsMount struct {
 	dest, source string
+	file         string // a bind mount of a single file: its name in source
+	sub          string // --mount subpath inside source
 	readOnly     bool
 }
 
@@ -70,7 +71,20 @@ func (r *Runtime) openContainerFS(ctx context.Context, nameOrID string) (*contai
 	_, err := r.withLock(ctx, nameOrID, func(c *Container) error {
 		fs.id, fs.name, fs.userSpec, fs.roRootfs = c.ID, c.Name, c.Config.User, c.Config.ReadOnly
 		if c.Running() && c.State.Pid > 0 {
-			fs.root, fs.running = "/proc/"+strconv.Itoa(c.State.Pid)+"/root", true
+			// Open the root now, under the lock, and use only this handle
+			// (as /proc/self/fd/N): the PID cannot be reused by another
+			// process while we still work.
+			pid := strconv.Itoa(c.State.Pid)
+			h, err := openRoot("/proc/" + pid + "/root")
+			if err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+			if cg, err := os.ReadFile("/proc/" + pid + "/cgroup"); err != nil || !strings.Contains(string(cg), c.ID) {
+				h.Close()
+				return fmt.Errorf("container %s: process %s is no longer the container's: %w", c.Name, pid, errdefs.ErrFailedPrecondition)
+			}
+			fs.pinned, fs.running = h, true
+			fs.root = "/proc/self/fd/" + strconv.Itoa(int(h.Fd()))
 			return nil
 		}
 		store, err := r.Store()
@@ -104,12 +118,14 @@ func (r *Runtime) openContainerFS(ctx context.Context, nameOrID string) (*contai
 			default:
 				continue
 			}
-			if m.SubPath != "" {
-				if src, err = subPath(src, m.SubPath); err != nil {
-					continue
-				}
+			// A subpath stays a path inside the volume, resolved with the
+			// rest of the copy's path inside the volume's root.
+			fm := fsMount{dest: m.Destination, source: src, sub: m.SubPath, readOnly: m.ReadOnly}
+			if st, err := os.Stat(src); err == nil && !st.IsDir() {
+				// A bound file: its directory is the root, its name the path.
+				fm.source, fm.file = filepath.Dir(src), filepath.Base(src)
 			}
-			fs.mounts = append(fs.mounts, fsMount{dest: m.Destination, source: src, readOnly: m.ReadOnly})
+			fs.mounts = append(fs.mounts, fm)
 		}
 		return nil
 	})
@@ -120,6 +136,9 @@ func (r *Runtime) openContainerFS(ctx context.Context, nameOrID string) (*contai
 }
 
 func (fs *containerFS) Close() {
+	if fs.pinned != nil {
+		fs.pinned.Close()
+	}
 	if fs.unmountFn != nil {
 		fs.unmountFn()
 	}
@@ -143,7 +162,11 @@ func (fs *containerFS) resolve(p string) (root, rel string, readOnly bool) {
 		return fs.root, clean, fs.roRootfs
 	}
 	m := fs.mounts[best]
-	return m.source, "/" + strings.TrimPrefix(strings.TrimPrefix(clean, m.dest), "/"), m.readOnly
+	rest := strings.TrimPrefix(strings.TrimPrefix(clean, m.dest), "/")
+	if m.file != "" {
+		return m.source, path.Join("/", m.file, rest), m.readOnly
+	}
+	return m.source, path.Join("/", m.sub, rest), m.readOnly
 }
 
 // owner is the container user's uid:gid on the host, for Chown.
@@ -415,33 +438,18 @@ func (r *Runtime) CopyArchiveFromContainer(ctx context.Context, nameOrID, src st
 	if err != nil {
 		return pathError("source "+fs.name+":", src, err)
 	}
+	defer s.Close()
 	isDir, err := isDirHandle(s)
-	s.Close()
 	if err != nil {
 		return err
 	}
-	dir, base := path.Dir(rel), path.Base(rel)
-	opts := &archive.TarOptions{Compression: archive.Uncompressed}
-	if (contentsOnly(src) || rel == "/") && isDir {
-		dir = rel
-	} else {
-		opts.IncludeFiles = []string{base}
-		if o.FollowLink && !isDir {
-			// Archive what the link points to, under the link's name.
-			if target, err := securejoin.SecureJoin(root, rel); err == nil {
-				t := "/" + strings.TrimPrefix(strings.TrimPrefix(target, root), "/")
-				dir, opts.IncludeFiles = path.Dir(t), []string{path.Base(t)}
-				opts.RebaseNames = map[string]string{path.Base(t): base}
-			}
-		}
+	// Entries are named after the source (a followed link: after the
+	// link), or hold a directory's content at the top for "SRC/.".
+	name := path.Base(rel)
+	if isDir && (contentsOnly(src) || rel == "/") {
+		name = ""
 	}
-	rc, err := chrootarchive.Tar(filepath.Join(root, dir), opts, root)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(w, rc)
-	return err
+	return fscopy.Archive(w, s, name)
 }
 
 // Export writes the container's root filesystem as a tar stream (volumes
@@ -468,11 +476,10 @@ func (r *Runtime) Export(ctx context.Context, nameOrID string, w io.Writer) erro
 			return store.Unmount(id, false)
 		})
 	}()
-	rc, err := chrootarchive.Tar(rootfs, &archive.TarOptions{Compression: archive.Uncompressed}, rootfs)
+	root, err := openRoot(rootfs)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	_, err = io.Copy(w, rc)
-	return err
+	defer root.Close()
+	return fscopy.Archive(w, root, "")
 }

@@ -131,7 +131,8 @@ type SystemPruneReport struct {
 	Containers []string
 	Images     []string
 	Volumes    []string
-	Reclaimed  int64 // bytes
+	Networks   []string // network.go
+	Reclaimed  int64    // bytes
 }
 
 // SystemPrune removes stopped containers, then dangling (with All: all
@@ -158,6 +159,9 @@ func (r *Runtime) SystemPrune(ctx context.Context, o SystemPruneOptions) (*Syste
 	rep.Containers = ids
 	for _, id := range ids {
 		rep.Reclaimed += max(sizes[id], 0)
+	}
+	if rep.Networks, err = r.PruneNetworks(ctx, nil); err != nil { // network.go
+		errs = append(errs, err)
 	}
 	imgs, err := store.Images(ctx)
 	if err != nil {

@@ -99,10 +99,18 @@ type InspectHostConfig struct {
 	InspectHostLimits // security and resources: inspect_security.go
 }
 
-// InspectNetwork is NetworkSettings in inspect output.
+// InspectNetwork is NetworkSettings in inspect output (network.go fills it).
 type InspectNetwork struct {
-	Ports     map[string]any `json:"Ports"`
-	IPAddress string         `json:"IPAddress"`
+	Ports               map[string]any                     `json:"Ports"`
+	IPAddress           string                             `json:"IPAddress"`
+	IPPrefixLen         int                                `json:"IPPrefixLen"`
+	Gateway             string                             `json:"Gateway"`
+	GlobalIPv6Address   string                             `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int                                `json:"GlobalIPv6PrefixLen"`
+	IPv6Gateway         string                             `json:"IPv6Gateway"`
+	MacAddress          string                             `json:"MacAddress"`
+	SandboxKey          string                             `json:"SandboxKey"`
+	Networks            map[string]*InspectNetworkEndpoint `json:"Networks,omitempty"`
 }
 
 // Inspect returns the inspect view of a container.
@@ -178,7 +186,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.Mounts = r.inspectMounts(c) // mountstart.go
 	ic.HostConfig.Binds, ic.HostConfig.Tmpfs = inspectBinds(c), inspectTmpfs(c)
 	ic.HostConfig.InspectHostLimits = inspectLimits(&cfg)
-	ic.NetworkSettings.Ports = map[string]any{}
+	ic.NetworkSettings = r.inspectNetwork(c) // network.go
 	if st.Mountpoint != "" {
 		ic.Rootfs = ""
 	}

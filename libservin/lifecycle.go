@@ -182,7 +182,8 @@ func (r *Runtime) releaseRuntime(c *Container) {
 	if s, err := r.Store(); err == nil {
 		_ = s.Unmount(c.ID, true)
 	}
-	r.releaseMounts(c) // mountstart.go
+	r.releaseMounts(c)   // mountstart.go
+	r.teardownNetwork(c) // network.go
 	c.State.Mountpoint = ""
 }
 
@@ -306,8 +307,14 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return err
 	}
+	netns, err := r.setupNetwork(ctx, c) // network.go
+	if err != nil {
+		r.releaseRuntime(c)
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
 	mounts, err := r.writeEtcFiles(c, runDir)
 	if err != nil {
+		r.releaseRuntime(c)
 		return err
 	}
 	userMounts, err := r.prepareMounts(ctx, c, rootfs) // mountstart.go
@@ -328,6 +335,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		Hostname:    c.Config.Hostname,
 		Terminal:    c.Config.Tty,
 		NetworkMode: c.Config.NetworkMode,
+		NetNSPath:   netns,
 		CgroupsPath: c.Config.Resources.cgroupsPath(c.ID),
 		CgroupNS:    cgroup2Unified(),
 		Annotations: c.Config.Annotations,
@@ -395,6 +403,9 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 			c.State.ExitCode = errdefs.ExitCode(err)
 		}
 		return err
+	}
+	if err := r.networkReady(c); err != nil { // network.go
+		return r.failStart(c, err)
 	}
 	c.State.Pid = sp.Pid
 	c.State.MonitorPid = sp.MonitorPid

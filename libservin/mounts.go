@@ -342,9 +342,11 @@ func ParseMountFlag(spec string) (Mount, error) {
 		if m.Source == "" {
 			return Mount{}, invalidMount("invalid --mount %q: type=image needs source=IMAGE", spec)
 		}
-		if _, ok := fieldsHave(fields, "rw", "readonly", "ro"); !ok {
-			m.ReadOnly = true // an image mount is read-only unless rw=true
+		// An image's layers have no writable layer on top here.
+		if _, ok := fieldsHave(fields, "rw", "readonly", "ro"); ok && !m.ReadOnly {
+			return Mount{}, fmt.Errorf("invalid --mount %q: image mounts are read-only (rw=true is not supported): %w", spec, errdefs.ErrNotImplemented)
 		}
+		m.ReadOnly = true
 	default:
 		return Mount{}, invalidMount("invalid --mount %q: unsupported type %q (supported: bind, volume, tmpfs, image)", spec, m.Type)
 	}

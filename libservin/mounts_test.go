@@ -80,7 +80,7 @@ func TestParseMountFlag(t *testing.T) {
 		{"type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777",
 			Mount{Type: MountTypeTmpfs, Destination: "/t", TmpCopyUp: true, Options: []string{"noexec", "nosuid", "nodev", "size=1048576", "mode=1777"}}},
 		{"type=image,source=busybox,destination=/img", Mount{Type: MountTypeImage, Source: "busybox", Destination: "/img", ReadOnly: true}},
-		{"type=image,source=busybox,destination=/img,rw=true,subpath=etc", Mount{Type: MountTypeImage, Source: "busybox", Destination: "/img", SubPath: "etc"}},
+		{"type=image,source=busybox,destination=/img,ro=true,subpath=etc", Mount{Type: MountTypeImage, Source: "busybox", Destination: "/img", SubPath: "etc", ReadOnly: true}},
 		{`type=bind,"source=/a,b",dst=/d`, Mount{Type: MountTypeBind, Source: "/a,b", Destination: "/d"}},
 	}
 	for _, c := range cases {
@@ -109,6 +109,7 @@ func TestParseMountFlagErrors(t *testing.T) {
 		"type=bind,src=/s,dst=/d,colour=blue":              `unknown key "colour"`,
 		"type=bind,src=/s,dst=/d,readonly=maybe":           "not a boolean",
 		"type=volume,src=v,dst=/d,subpath=/abs":            "subpath must be a relative path",
+		"type=image,src=i,dst=/d,rw=true":                  "image mounts are read-only",
 	}
 	for in, want := range cases {
 		_, err := ParseMountFlag(in)

@@ -41,6 +41,9 @@ type Options struct {
 	ConfigPath string
 	// LogLevel is passed on to helper processes.
 	LogLevel string
+	// CNIPluginDir holds the CNI plugins servin runs (bridge, host-local,
+	// portmap...). Required for bridge networking; never searched on PATH.
+	CNIPluginDir string
 }
 
 // Defaults for Options.

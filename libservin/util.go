@@ -1,6 +1,7 @@
 package libservin
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,26 +72,25 @@ func (r *Runtime) writeEtcFiles(c *Container, runDir string) ([]specs.Mount, err
 	if hostname == "" {
 		hostname, _ = os.Hostname()
 	}
-	hosts := "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n" +
-		"::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
-	if c.Config.NetworkMode == "host" {
-		if b, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(b)
-		}
-	} else {
-		hosts += "127.0.1.1\t" + hostname + " " + c.Name + "\n"
-	}
-	resolv := "nameserver 127.0.0.1\n"
-	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-		resolv = string(b)
-	}
+	hosts, resolv, noHosts := r.netEtc(context.Background(), c, hostname) // network.go
+	shared := r.sharedEtcDir(c)
 	files := []struct{ name, content, dst string }{
 		{"hostname", hostname + "\n", "/etc/hostname"},
 		{"hosts", hosts, "/etc/hosts"},
 		{"resolv.conf", resolv, "/etc/resolv.conf"},
 	}
 	for _, f := range files {
+		if f.name == "hosts" && noHosts {
+			continue // --no-hosts: the image's own file
+		}
 		p := filepath.Join(runDir, f.name)
+		if shared != "" && f.name != "hostname" {
+			// --network container:NAME sees that container's files.
+			if _, err := os.Stat(filepath.Join(shared, f.name)); err == nil {
+				mounts = append(mounts, bindMount(filepath.Join(shared, f.name), f.dst, c.Config.ReadOnly))
+				continue
+			}
+		}
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, err
 		}

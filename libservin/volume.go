@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"go.podman.io/storage/pkg/chrootarchive"
 
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/internal/fscopy"
 	"github.com/servin/servin/libservin/state"
 	"github.com/servin/servin/libservin/volume"
 )
@@ -403,15 +405,14 @@ func (r *Runtime) withVolumeData(ctx context.Context, name string, fn func(path 
 // ExportVolume writes the content of a volume as a tar stream.
 func (r *Runtime) ExportVolume(ctx context.Context, name string, w io.Writer) error {
 	return r.withVolumeData(ctx, name, func(path string) error {
-		// Tar from inside a chroot at the volume: symlinks in the volume
-		// cannot lead the archiver to host files.
-		rc, err := chrootarchive.Tar(path, &archive.TarOptions{Compression: archive.Uncompressed}, path)
+		// The archiver never follows a symlink: links in the volume
+		// cannot lead it to host files.
+		d, err := os.Open(path)
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
-		_, err = io.Copy(w, rc)
-		return err
+		defer d.Close()
+		return fscopy.Archive(w, d, "")
 	})
 }
 

@@ -40,16 +40,16 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "logging driver options (max-size, max-file, path)"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal to stop the container"},
 		&cli.UintFlag{Name: "stop-timeout", Usage: "seconds to wait before killing the container on stop", Value: 10},
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host", Value: "none"},
+		&cli.StringSliceFlag{Name: "network", Aliases: []string{"net"}, Usage: "network: bridge (the servin network), none, host, container:NAME, ns:PATH or NAME[,NAME...]"},
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the root filesystem read-only"},
-		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume or host path: [SOURCE:]DEST[:OPTIONS] (mount.go)"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume or host path: [SOURCE:]DEST[:OPTIONS]"}, // mount.go
 		&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount: type=bind|volume|tmpfs|image,source=...,destination=...[,options]"},
 		&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs: DEST[:OPTIONS]"},
 		&cli.StringSliceFlag{Name: "volumes-from", Usage: "mount the volumes of another container: CONTAINER[:ro|rw]"},
 		&cli.StringFlag{Name: "image-volume", Value: "anonymous", Usage: "what the image's VOLUMEs become: anonymous (bind), tmpfs or ignore"},
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 64m, 1g)"},
-	}, securityFlags()...), resourceFlags(true)...) // security_flags.go
+	}, append(securityFlags(), networkFlags()...)...), resourceFlags(true)...) // security_flags.go network.go
 }
 
 // createOptions maps create/run flags onto the engine's options struct.
@@ -71,7 +71,6 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		Init:          c.Bool("init"),
 		LogDriver:     c.String("log-driver"),
 		StopSignal:    c.String("stop-signal"),
-		Network:       c.String("network"),
 		AutoRemove:    c.Bool("rm"),
 		ReadOnly:      c.Bool("read-only"),
 		Memory:        c.String("memory"),
@@ -80,6 +79,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		Resources:     resourceOptions(c),
 		Mounts:        mountOptions(c), // mount.go
 	}
+	networkOptions(c, o) // network.go
 	if c.IsSet("stop-timeout") {
 		t := c.Uint("stop-timeout")
 		o.StopTimeout = &t
@@ -821,7 +821,7 @@ func containerCommand() *cli.Command {
 			waitCommand(), logsCommand(), attachCommand(), execCommand(), topCommand(),
 			pauseCommand(), unpauseCommand(), renameCommand(), prune, exists, cleanup,
 			cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // cp.go diff.go mount.go
-			statsCommand(), updateCommand(),
+			statsCommand(), updateCommand(), portCommand(),
 		},
 	}
 }

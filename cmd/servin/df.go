@@ -154,7 +154,7 @@ func systemPrune(c *cli.Context, rt *libservin.Runtime) error {
 		return fmt.Errorf("system prune takes no arguments: %w", errdefs.ErrInvalidArgument)
 	}
 	o := libservin.SystemPruneOptions{All: c.Bool("all"), Volumes: c.Bool("volumes")}
-	what := "\t- all stopped containers\n"
+	what := "\t- all stopped containers\n\t- all networks not used by at least one container\n"
 	if o.All {
 		what += "\t- all images not used by at least one container\n"
 	} else {
@@ -173,7 +173,7 @@ func systemPrune(c *cli.Context, rt *libservin.Runtime) error {
 	for _, sec := range []struct {
 		title string
 		ids   []string
-	}{{"Deleted Containers", rep.Containers}, {"Deleted Images", rep.Images}, {"Deleted Volumes", rep.Volumes}} {
+	}{{"Deleted Containers", rep.Containers}, {"Deleted Networks", rep.Networks}, {"Deleted Images", rep.Images}, {"Deleted Volumes", rep.Volumes}} {
 		if len(sec.ids) == 0 {
 			continue
 		}

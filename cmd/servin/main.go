@@ -111,6 +111,7 @@ func commands() []*cli.Command {
 		registryCommand(), pullCommand(), pushCommand(), loginCommand(), logoutCommand(),
 		saveCommand(), historyCommand(), untagCommand(), searchCommand(), commitCommand(), manifestCommand(), // pull.go login.go imagetools.go manifest.go registry.go
 		volumeCommand(), cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // volume.go cp.go diff.go mount.go
+		networkCommand(), portCommand(), // network.go port.go
 	}
 	return cmds
 }
@@ -184,6 +185,7 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		StorageDriver:  firstSet(c.String("storage-driver"), fc.Storage.Driver),
 		StorageOptions: append(fc.Storage.Options, c.StringSlice("storage-opt")...),
 		MonitorPath:    findMonitor(c, fc),
+		CNIPluginDir:   findCNIPlugins(), // network.go
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
 	}

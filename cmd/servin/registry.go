@@ -1,19 +1,20 @@
 package main
 
-// registry serve: servin's own OCI distribution registry.
+// registry serve: servin's own OCI distribution registry. The server runs
+// in the servin-registry helper binary (cmd/servin-registry), which this
+// command execs: its dependencies stay out of every other command's
+// start-up.
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/servin/servin/libservin/errdefs"
-	"github.com/servin/servin/libservin/registry"
 )
 
 func registryCommand() *cli.Command {
@@ -21,7 +22,7 @@ func registryCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "serve an OCI distribution registry stored under a directory",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:5000", Usage: "listen address"},
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:5000", Usage: "listen address (port 0: any free port, printed at start)"},
 			&cli.StringFlag{Name: "root", Value: "/var/lib/servin/registry", Usage: "directory holding the registry's data"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate: serve HTTPS"},
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key of --tls-cert"},
@@ -38,28 +39,41 @@ func registryCommand() *cli.Command {
 	}
 }
 
-// registryServe runs in the foreground until SIGINT or SIGTERM, then lets
-// requests in flight finish.
+// registryServe replaces this process with servin-registry, which serves
+// in the foreground until SIGINT or SIGTERM.
 func registryServe(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("registry serve takes no arguments: %w", errdefs.ErrInvalidArgument)
 	}
-	level := c.String("log-level")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := registry.New(ctx, registry.Options{
-		Addr: c.String("addr"), Root: c.String("root"),
-		TLSCert: c.String("tls-cert"), TLSKey: c.String("tls-key"),
-		Htpasswd: c.String("htpasswd"), Realm: c.String("realm"),
-		LogLevel: level, AccessLog: c.Bool("access-log"),
-	})
+	helper, err := findRegistryHelper()
 	if err != nil {
-		return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+		return err
 	}
-	scheme := "http"
-	if c.String("tls-cert") != "" {
-		scheme = "https"
+	args := []string{helper,
+		"--addr", c.String("addr"), "--root", c.String("root"),
+		"--tls-cert", c.String("tls-cert"), "--tls-key", c.String("tls-key"),
+		"--htpasswd", c.String("htpasswd"), "--realm", c.String("realm"),
+		"--log-level", c.String("log-level"), "--access-log=" + strconv.FormatBool(c.Bool("access-log")),
 	}
-	fmt.Fprintf(os.Stderr, "servin registry listening on %s://%s, storing in %s\n", scheme, srv.Addr(), c.String("root"))
-	return srv.Serve(ctx, 10*time.Second)
+	return syscall.Exec(helper, args, os.Environ())
+}
+
+// findRegistryHelper locates servin-registry: $SERVIN_REGISTRY_BINARY,
+// beside this binary, or in ../libexec/servin/ as installed.
+func findRegistryHelper() (string, error) {
+	if p := os.Getenv("SERVIN_REGISTRY_BINARY"); p != "" {
+		return p, nil
+	}
+	var cands []string
+	if self, err := os.Executable(); err == nil {
+		dir := filepath.Dir(self)
+		cands = append(cands, filepath.Join(dir, "servin-registry"), filepath.Join(dir, "..", "libexec", "servin", "servin-registry"))
+	}
+	cands = append(cands, "/usr/local/libexec/servin/servin-registry", "/usr/libexec/servin/servin-registry")
+	for _, p := range cands {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return filepath.Clean(p), nil
+		}
+	}
+	return "", fmt.Errorf("servin-registry not found beside servin or in libexec/servin (set $SERVIN_REGISTRY_BINARY): %w", errdefs.ErrNotFound)
 }

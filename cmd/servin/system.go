@@ -289,7 +289,7 @@ func gatherInfo(c *cli.Context, rt *libservin.Runtime) (*systemInfo, error) {
 	opts := rt.Options()
 	info := &systemInfo{
 		Host:    gatherHost(opts),
-		Plugins: pluginsInfo{Log: []string{"k8s-file", "none"}, Network: []string{"host", "none"}},
+		Plugins: pluginsInfo{Log: []string{"k8s-file", "none"}, Network: []string{"bridge", "macvlan", "ipvlan", "host", "none"}},
 		Version: buildVersion(),
 	}
 	ctrs, err := rt.Containers(c.Context)

@@ -151,48 +151,17 @@ func (s *Store) fastPull(ctx context.Context, sys *types.SystemContext, src type
 			l.file.remove()
 		}
 	}()
-	// Downloads start in layer order, so that the layer applied next is
-	// always among those arriving.
-	sem := make(chan struct{}, maxParallelDownloads)
-	for _, l := range layers {
-		if l.present {
-			continue
-		}
-		l.file, err = newGrowingFile(tmp)
-		if err != nil {
-			return nil, true, err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(l.done)
-			select {
-			case sem <- struct{}{}:
-			case <-dctx.Done():
-				l.file.finish(dctx.Err())
-				return
-			}
-			defer func() { <-sem }()
-			l.err = downloadBlob(dctx, src, l.info, l.file, progress)
-			l.file.finish(l.err)
-		}()
+	if s.supportsStaging() {
+		err = s.pullStaged(dctx, src, layers, tmp, progress)
+	} else {
+		err = s.pullSequential(dctx, src, layers, tmp, progress, &wg)
 	}
-
+	if err != nil {
+		return nil, true, err
+	}
 	parent = ""
-	for _, l := range layers {
-		if !l.present {
-			// Applying reads the blob while it downloads.
-			if err := s.applyLayer(l, parent); err != nil {
-				<-l.done
-				if l.err != nil {
-					err = l.err
-				}
-				return nil, true, fmt.Errorf("copying layer %s: %w", l.info.Digest, err)
-			}
-			l.file.remove()
-			progress.stored(l.info.Digest)
-		}
-		parent = l.id
+	if len(layers) > 0 {
+		parent = layers[len(layers)-1].id
 	}
 	img, err = s.createPulledImage(named, m, top, raw, configBlob, cfg, parent)
 	if err != nil {
@@ -223,7 +192,9 @@ func chainLayerID(parent string, diffID digest.Digest) string {
 }
 
 // downloadBlob fetches one blob into f, checking its size and digest.
-func downloadBlob(ctx context.Context, src types.ImageSource, info types.BlobInfo, f *growingFile, progress *pullProgress) error {
+// The digest is known good only when it returns nil: readers of f must
+// not take the data for complete before.
+func downloadBlob(ctx context.Context, src types.ImageSource, info types.BlobInfo, f io.Writer, progress *pullProgress) error {
 	if err := info.Digest.Validate(); err != nil {
 		return err
 	}
@@ -336,21 +307,187 @@ func (g *growingFile) remove() {
 	g.f = nil
 }
 
-// applyLayer decompresses a downloaded layer into storage, checking its
-// DiffID as it streams.
+// layerError names the layer and prefers the download's error (a digest
+// mismatch, a broken connection) to what it caused downstream.
+func layerError(l *fastLayer, err error) error {
+	<-l.done
+	if l.err != nil {
+		err = l.err
+	}
+	return fmt.Errorf("copying layer %s: %w", l.info.Digest, err)
+}
+
+// pullSequential downloads every missing layer into a growing file (in
+// layer order, so that the layer stored next is always among those
+// arriving) and stores the layers one after the other, each read while it
+// downloads: for graph drivers that cannot stage layers.
+func (s *Store) pullSequential(ctx context.Context, src types.ImageSource, layers []*fastLayer, tmp string, progress *pullProgress, wg *sync.WaitGroup) error {
+	sem := make(chan struct{}, maxParallelDownloads)
+	for _, l := range layers {
+		if l.present {
+			continue
+		}
+		var err error
+		if l.file, err = newGrowingFile(tmp); err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(l.done)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				l.err = ctx.Err()
+				l.file.finish(l.err)
+				return
+			}
+			defer func() { <-sem }()
+			l.err = downloadBlob(ctx, src, l.info, l.file, progress)
+			l.file.finish(l.err)
+		}()
+	}
+	return s.applySequential(layers, progress)
+}
+
+// applySequential stores the layers one after the other, each read while
+// it downloads.
+func (s *Store) applySequential(layers []*fastLayer, progress *pullProgress) error {
+	parent := ""
+	for _, l := range layers {
+		if !l.present {
+			if err := s.applyLayer(l, parent); err != nil {
+				return layerError(l, err)
+			}
+			l.file.remove()
+			progress.stored(l.info.Digest)
+		}
+		parent = l.id
+	}
+	return nil
+}
+
+// pullStaged streams each missing layer from the registry straight into
+// a staging directory (download, digest checks and unpacking of up to
+// maxParallelDownloads layers at once, on every core, with no temporary
+// copy), and commits the staged layers in order.
+func (s *Store) pullStaged(ctx context.Context, src types.ImageSource, layers []*fastLayer, tmp string, progress *pullProgress) (retErr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	staged := make([]chan stagedLayerOutput, len(layers))
+	for i, l := range layers {
+		if !l.present {
+			staged[i] = make(chan stagedLayerOutput, 1)
+		}
+	}
+	// Slots are taken in layer order, so the layer committed next is
+	// always among those in flight.
+	go func() {
+		sem := make(chan struct{}, maxParallelDownloads)
+		for i, l := range layers {
+			if l.present {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				staged[i] <- stagedLayerOutput{err: ctx.Err()}
+				continue
+			}
+			go func() {
+				defer func() { <-sem }()
+				staged[i] <- s.streamLayer(ctx, src, l, tmp, progress)
+			}()
+		}
+	}()
+	// Whatever happens, every layer's result is waited for and what was
+	// staged but not committed is cleaned up.
+	next := 0
+	defer func() {
+		cancel() // stops the transfers still running after a failure
+		for ; next < len(layers); next++ {
+			if staged[next] == nil {
+				continue
+			}
+			if r := <-staged[next]; r.out != nil {
+				_ = s.store.CleanupStagedLayer(r.out)
+			}
+		}
+	}()
+	parent := ""
+	for ; next < len(layers); next++ {
+		l := layers[next]
+		if staged[next] != nil {
+			r := <-staged[next]
+			staged[next] = nil
+			if r.err != nil {
+				return fmt.Errorf("copying layer %s: %w", l.info.Digest, r.err)
+			}
+			if err := s.commitStagedLayer(l, parent, r.out); err != nil {
+				_ = s.store.CleanupStagedLayer(r.out)
+				return fmt.Errorf("copying layer %s: %w", l.info.Digest, err)
+			}
+			progress.stored(l.info.Digest)
+		}
+		parent = l.id
+	}
+	return nil
+}
+
+// streamLayer downloads one layer through a pipe into a staging
+// directory. The downloader ends the pipe with its error, so a digest
+// mismatch fails the unpacking instead of ending it; the download's error
+// is the one reported.
+func (s *Store) streamLayer(ctx context.Context, src types.ImageSource, l *fastLayer, tmp string, progress *pullProgress) stagedLayerOutput {
+	pr, pw := io.Pipe()
+	dlErr := make(chan error, 1)
+	go func() {
+		err := downloadBlob(ctx, src, l.info, pw, progress)
+		pw.CloseWithError(err)
+		dlErr <- err
+	}()
+	out, err := s.stageLayerDiff(pr, l, tmp)
+	if err != nil {
+		pr.CloseWithError(errUnpackStopped) // unblocks the downloader
+	}
+	derr := <-dlErr
+	if derr != nil && !errors.Is(derr, errUnpackStopped) {
+		if out != nil {
+			_ = s.store.CleanupStagedLayer(out)
+		}
+		return stagedLayerOutput{err: derr}
+	}
+	return stagedLayerOutput{out: out, err: err}
+}
+
+var errUnpackStopped = errors.New("unpacking the layer stopped")
+
+// decompressedLayer reads l's blob from r, decompressed, and checked
+// against its DiffID at the end.
+func decompressedLayer(l *fastLayer, r io.Reader) (io.ReadCloser, error) {
+	plain, _, err := compression.AutoDecompress(bufio.NewReaderSize(r, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{&diffIDReader{r: plain, want: l.diffID, h: sha256.New()}, plain}, nil
+}
+
+// applyLayer decompresses a layer into storage as it downloads, checking
+// its DiffID as it streams.
 func (s *Store) applyLayer(l *fastLayer, parent string) error {
-	plain, _, err := compression.AutoDecompress(bufio.NewReaderSize(l.file.reader(), 1<<20))
+	plain, err := decompressedLayer(l, l.file.reader())
 	if err != nil {
 		return err
 	}
 	defer plain.Close()
-	checked := &diffIDReader{r: plain, want: l.diffID, h: sha256.New()}
 	size := l.info.Size
 	_, _, err = s.store.PutLayer(l.id, parent, nil, "", false, &storage.LayerOptions{
 		OriginalDigest:     l.info.Digest,
 		OriginalSize:       &size,
 		UncompressedDigest: l.diffID,
-	}, checked)
+	}, plain)
 	if errors.Is(err, storage.ErrDuplicateID) {
 		return nil // a concurrent pull stored it first
 	}

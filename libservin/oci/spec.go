@@ -56,7 +56,10 @@ type SpecInput struct {
 	GroupAdd    []string
 	Hostname    string
 	Terminal    bool
-	NetworkMode string // "none" (private netns with lo) or "host"
+	NetworkMode string // "none" (private netns with lo), "host", "bridge", "container:ID", "ns:PATH"
+	// NetNSPath is the network namespace to join: one servin made for the
+	// container (bridge) or one it shares (container:, ns:).
+	NetNSPath   string
 	CgroupsPath string
 	CgroupNS    bool // private cgroup namespace (cgroup v2 default)
 	Annotations map[string]string
@@ -178,10 +181,16 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 	if in.Terminal {
 		s.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
 	}
-	switch in.NetworkMode {
-	case "host":
+	switch {
+	case in.NetworkMode == "host":
 		// Share the host's network and hostname resolution files.
-	case "", "none":
+	case in.NetNSPath != "" && in.NetworkMode != "bridge":
+		// A namespace shared with others: not the container's own, so
+		// net.* sysctls are refused below.
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: in.NetNSPath})
+	case in.NetworkMode == "" || in.NetworkMode == "none" || in.NetworkMode == "bridge":
+		// bridge: the path is set after the security checks, which count
+		// the namespace servin made for this container as private.
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 	default:
 		return nil, fmt.Errorf("network mode %q is not supported", in.NetworkMode)
@@ -197,11 +206,34 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 	if err := applySecurity(s, &in.Security, in.NetworkMode); err != nil {
 		return nil, err
 	}
+	if in.NetworkMode == "bridge" && in.NetNSPath != "" {
+		for i := range s.Linux.Namespaces {
+			if s.Linux.Namespaces[i].Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = in.NetNSPath
+			}
+		}
+	}
+	if in.NetNSPath != "" && hasUserNS(s) {
+		// sysfs can only be mounted by the user namespace that owns the
+		// network namespace, and servin made this one outside the
+		// container's: bind the host's /sys instead, read-only, as podman does.
+		s.Mounts = replaceMount(s.Mounts, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys",
+			Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}})
+	}
 	applyResources(s, in.Resources)
 	if in.CgroupManager == "systemd" {
 		s.Annotations = withAnnotation(s.Annotations, AnnotationCgroupManager, "systemd")
 	}
 	return s, nil
+}
+
+func hasUserNS(s *specs.Spec) bool {
+	for _, n := range s.Linux.Namespaces {
+		if n.Type == specs.UserNamespace {
+			return true
+		}
+	}
+	return false
 }
 
 func removeNS(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) []specs.LinuxNamespace {

@@ -27,6 +27,11 @@
 //	├── runc/<ID>/                       libcontainer state
 //	├── locks/<ID>.lock                  per-container flock (see below)
 //	├── locks/volumes/<NAME>.lock        per-volume flock (see below)
+//	├── locks/networks/<NAME>.lock       per-network flock: first attach, last detach, removal
+//	├── netns/<ID>                       a container's network namespace (bind mount)
+//	├── netns/<ID>.json                  what its network setup did, for teardown
+//	├── cni/                             libcni cache, host-local leases (ipam/), firewall markers
+//	├── networks/dns/<NAME>.pid          a network's DNS responder
 //	└── containers/<ID>/                 the bundle
 //	    ├── config.json                  OCI runtime spec
 //	    ├── monitor.json                 how the monitor process runs the container
@@ -77,6 +82,20 @@
 //	├── volume      TEXT → volumes(name)   ON DELETE RESTRICT: a used volume stays
 //	├── container   TEXT → containers(id)  ON DELETE CASCADE (indexed)
 //	└── PRIMARY KEY (volume, container)
+//
+//	networks                             one row per network (version 3)
+//	├── name        TEXT PRIMARY KEY
+//	├── id          TEXT UNIQUE          64 hex characters
+//	├── created     INTEGER              Unix nanoseconds
+//	└── config      TEXT                 definition, JSON, owned by libservin/network
+//
+//	network_endpoints                    which container is a member of which network (version 3)
+//	├── network     TEXT → networks(name)  ON DELETE RESTRICT: a used network stays
+//	├── container   TEXT → containers(id)  ON DELETE CASCADE (indexed)
+//	├── config      TEXT                 what the container asked for: ifname, aliases, static IPs, MAC
+//	├── state       TEXT NULL            live attachment (addresses, MAC) while the container
+//	│                                    runs; the network's DNS responder answers from these
+//	└── PRIMARY KEY (network, container)
 //
 // # Lock rules
 //

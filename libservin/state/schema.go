@@ -60,6 +60,22 @@ var migrations = []string{
 		PRIMARY KEY (volume, container)
 	);
 	CREATE INDEX volume_users_container ON volume_users(container);`,
+	// 3: networks and their member containers (networks.go).
+	`CREATE TABLE networks (
+		name    TEXT PRIMARY KEY NOT NULL,
+		id      TEXT NOT NULL UNIQUE,
+		created INTEGER NOT NULL,
+		config  TEXT NOT NULL DEFAULT '{}'
+	);
+
+	CREATE TABLE network_endpoints (
+		network   TEXT NOT NULL REFERENCES networks(name) ON DELETE RESTRICT,
+		container TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+		config    TEXT NOT NULL DEFAULT '{}',
+		state     TEXT,
+		PRIMARY KEY (network, container)
+	);
+	CREATE INDEX network_endpoints_container ON network_endpoints(container);`,
 }
 
 // schemaVersion is the version this servin writes.

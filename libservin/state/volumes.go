@@ -231,21 +231,16 @@ func (d *DB) AddVolumeUsers(ctx context.Context, containerID string, volumes []s
 
 // VolumeUsers returns the IDs of the containers that use volume name.
 func (d *DB) VolumeUsers(ctx context.Context, name string) ([]string, error) {
-	var users []string
-	err := retryBusy(ctx, func() error {
-		tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		users, err = volumeUsers(ctx, tx, name)
-		return err
-	})
-	return users, err
+	return volumeUsers(ctx, d.db, name)
 }
 
-func volumeUsers(ctx context.Context, tx *sql.Tx, name string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT container FROM volume_users WHERE volume = ? ORDER BY container", name)
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func volumeUsers(ctx context.Context, q querier, name string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT container FROM volume_users WHERE volume = ? ORDER BY container", name)
 	if err != nil {
 		return nil, err
 	}

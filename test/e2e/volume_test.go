@@ -745,7 +745,7 @@ func TestVolumeUserNS(t *testing.T) {
 	t.Parallel()
 	s := newVolumeServin(t)
 	allowTraversal(t, s)
-	userns := []string{"--uidmap", "0:200000:65536", "--gidmap", "0:200000:65536"}
+	userns := []string{"--network", "none", "--uidmap", "0:200000:65536", "--gidmap", "0:200000:65536"}
 	vol, host := s.name("v"), t.TempDir()
 	args := append(append([]string{"run", "--rm"}, userns...), "-v", vol+":/data", "-v", host+":/h:U", busybox,
 		"sh", "-c", "touch /data/f /h/f && stat -c %u:%g /data/f /h/f")

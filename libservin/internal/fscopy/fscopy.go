@@ -248,14 +248,19 @@ func (c *copier) walkDir(dir *os.File, sfd, dfd int, rel string, wg *sync.WaitGr
 	}
 }
 
-// background hands the copy of a regular file to a free worker and takes
-// ownership of child; it reports false (and does nothing) when no worker
-// is free or the entry is not a plain file. Hard-linked files stay with the
-// walker, which keeps their links in order.
+// background hands the copy of a regular file or of a whole directory to
+// a free worker and takes ownership of child; it reports false (and does
+// nothing) when no worker is free or the entry is of another kind. Workers
+// never wait for a free worker (they copy inline instead), so a directory
+// worker waiting for its own background copies cannot deadlock. Hard-linked
+// files stay with their directory's walker.
 func (c *copier) background(child, dfd int, name, rel string, wg *sync.WaitGroup) bool {
 	var st unix.Stat_t
-	if err := unix.Fstatat(child, "", &st, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil ||
-		st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 {
+	if err := unix.Fstatat(child, "", &st, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false
+	}
+	kind := st.Mode & unix.S_IFMT
+	if (kind != unix.S_IFREG || st.Nlink > 1) && kind != unix.S_IFDIR {
 		return false
 	}
 	select {
@@ -268,7 +273,13 @@ func (c *copier) background(child, dfd int, name, rel string, wg *sync.WaitGroup
 		defer wg.Done()
 		defer func() { <-c.slots }()
 		defer unix.Close(child)
-		if err := c.copyFile(child, &st, dfd, name); err != nil {
+		var err error
+		if kind == unix.S_IFDIR {
+			err = c.copyDir(child, &st, dfd, name, rel)
+		} else {
+			err = c.copyFile(child, &st, dfd, name)
+		}
+		if err != nil {
 			c.fail(fmt.Errorf("%s: %w", rel, err))
 		}
 	}()

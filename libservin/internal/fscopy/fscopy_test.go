@@ -3,8 +3,12 @@
 package fscopy
 
 import (
+	"archive/tar"
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +162,67 @@ func TestCopyDirOverFileRefused(t *testing.T) {
 	must(t, os.Mkdir(filepath.Join(dst, "x"), 0o755))
 	if err := CopyContents(openDir(t, src), openDir(t, dst), Options{}); err == nil {
 		t.Error("a file replaced a directory")
+	}
+}
+
+func TestArchive(t *testing.T) {
+	requiresRoot(t)
+	src := t.TempDir()
+	makeTree(t, src)
+	s, err := os.OpenFile(src, unix.O_PATH, 0)
+	must(t, err)
+	defer s.Close()
+	var buf bytes.Buffer
+	must(t, Archive(&buf, s, "top"))
+	got := map[string]*tar.Header{}
+	var order []string
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		got[h.Name] = h
+		order = append(order, h.Name)
+		if h.Name == "top/file" {
+			b, _ := io.ReadAll(tr)
+			if string(b) != "hello" {
+				t.Errorf("file content %q", b)
+			}
+		}
+	}
+	want := map[string]byte{
+		"top/": tar.TypeDir, "top/file": tar.TypeReg, "top/hardlink": tar.TypeLink, "top/abs-link": tar.TypeSymlink,
+		"top/fifo": tar.TypeFifo, "top/sub/": tar.TypeDir, "top/sub/deep/data": tar.TypeReg, "top/ro/": tar.TypeDir,
+	}
+	for name, typ := range want {
+		h := got[name]
+		if h == nil || h.Typeflag != typ {
+			t.Errorf("%s: %+v, want type %c (entries %v)", name, h, typ, order)
+		}
+	}
+	if h := got["top/file"]; h != nil && (h.Uid != 1000 || h.Gid != 1001 || h.Mode != 0o640 || h.PAXRecords["SCHILY.xattr.user.test"] != "v" || h.ModTime.Year() != 2001) {
+		t.Errorf("file header %+v", h)
+	}
+	if h := got["top/hardlink"]; h != nil && h.Linkname != "top/file" && h.Linkname != "top/hardlink" {
+		t.Errorf("hard link to %q", h.Linkname)
+	}
+	if h := got["top/abs-link"]; h != nil && h.Linkname != "/etc/passwd" {
+		t.Errorf("symlink to %q", h.Linkname)
+	}
+	if h := got["top/sub/"]; h != nil && h.Mode != 0o1750 {
+		t.Errorf("sub mode %o", h.Mode)
+	}
+	if got["top/sub/deep/data"].Size != 3<<20 {
+		t.Errorf("big file size %d", got["top/sub/deep/data"].Size)
+	}
+	// An empty name puts a directory's content at the top.
+	buf.Reset()
+	must(t, Archive(&buf, s, ""))
+	h, err := tar.NewReader(&buf).Next()
+	must(t, err)
+	if strings.HasPrefix(h.Name, "/") || strings.HasPrefix(h.Name, "top") || h.Name == "" {
+		t.Errorf("first entry of a content archive: %q", h.Name)
 	}
 }
