@@ -1,7 +1,7 @@
 # servin: build, test, benchmark and install.
 #
 #   make deps     install missing Debian packages (no-op when all present)
-#   make build    bin/servin, bin/servin-monitor, bin/servin-registry and the CNI plugins in bin/cni
+#   make build    bin/servin, bin/servin-monitor, bin/servin-runtime, bin/servin-registry and the CNI plugins in bin/cni
 #   make test     unit/integration tests, then end-to-end tests of the binaries
 #   make demo     import a busybox image and run a container in it
 #   make bench    compare servin with podman and bare runc
@@ -53,6 +53,7 @@ deps:
 build:
 	CGO_ENABLED=1 $(GOBUILD) -o bin/servin ./cmd/servin
 	CGO_ENABLED=0 $(GOBUILD) -ldflags "-s -w" -o bin/servin-monitor ./cmd/servin-monitor
+	CGO_ENABLED=1 $(GOBUILD) -o bin/servin-runtime ./cmd/servin-runtime
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X $(CNI_PKG)/pkg/utils/buildversion.BuildVersion=$(CNI_VERSION)" \
 		-o bin/cni/ $(addprefix $(CNI_PKG)/plugins/,$(CNI_PLUGINS))
 	CGO_ENABLED=0 $(GOBUILD) -ldflags "-s -w" -o bin/servin-registry ./cmd/servin-registry
@@ -93,6 +94,7 @@ bench: deps build
 install: build
 	install -D -m 0755 bin/servin $(DESTDIR)$(PREFIX)/bin/servin
 	install -D -m 0755 bin/servin-monitor $(DESTDIR)$(PREFIX)/libexec/servin/servin-monitor
+	install -D -m 0755 bin/servin-runtime $(DESTDIR)$(PREFIX)/libexec/servin/servin-runtime
 	for p in $(CNI_NAMES); do install -D -m 0755 bin/cni/$$p $(DESTDIR)$(PREFIX)/libexec/servin/cni/$$p; done
 	install -D -m 0755 bin/servin-registry $(DESTDIR)$(PREFIX)/libexec/servin/servin-registry
 

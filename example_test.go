@@ -66,7 +66,8 @@ func Example() {
 	rt, err := servin.New(ctx,
 		servin.WithRoot(root), servin.WithRunRoot(runRoot),
 		servin.WithMonitorPath(monitorPath), servin.WithRuntimePath(servinPath),
-		servin.WithCNIPluginDir(cniDir))
+		servin.WithCNIPluginDir(cniDir),
+		servin.WithOCIRuntimePath(filepath.Join(filepath.Dir(servinPath), "servin-runtime")))
 	if err != nil {
 		panic(err)
 	}

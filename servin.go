@@ -67,6 +67,12 @@ func WithMonitorPath(path string) Option { return func(o *libservin.Options) { o
 // host-local, portmap, ...) that bridge networking runs.
 func WithCNIPluginDir(dir string) Option { return func(o *libservin.Options) { o.CNIPluginDir = dir } }
 
+// WithOCIRuntimePath sets the servin-runtime binary, the lean OCI runtime
+// helper that creates containers (default: the servin binary itself).
+func WithOCIRuntimePath(path string) Option {
+	return func(o *libservin.Options) { o.OCIRuntimePath = path }
+}
+
 // WithRuntimePath sets the servin binary used as OCI runtime helper.
 func WithRuntimePath(path string) Option { return func(o *libservin.Options) { o.RuntimePath = path } }
 

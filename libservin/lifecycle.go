@@ -369,7 +369,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		ID:          c.ID,
 		Bundle:      runDir,
 		RunDir:      runDir,
-		RuntimePath: r.opts.RuntimePath,
+		RuntimePath: firstNonEmpty(r.opts.OCIRuntimePath, r.opts.RuntimePath),
 		RuntimeArgs: r.helperArgs(),
 		ExecFifo:    filepath.Join(r.runcRoot(), c.ID, "exec.fifo"),
 		ExitCommand: append(append([]string{r.opts.RuntimePath}, r.helperArgs()...), "container", "cleanup", c.ID),

@@ -37,6 +37,10 @@ type Options struct {
 	// cleanup command (`servin oci create`, `servin container cleanup`).
 	// Required to start containers.
 	RuntimePath string
+	// OCIRuntimePath is the small servin-runtime binary the monitor execs
+	// to create containers (and libcontainer re-executes as their init).
+	// Empty: RuntimePath, which offers the same commands, is used.
+	OCIRuntimePath string
 	// ConfigPath is passed on to helper processes.
 	ConfigPath string
 	// LogLevel is passed on to helper processes.

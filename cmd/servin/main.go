@@ -185,6 +185,7 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		StorageDriver:  firstSet(c.String("storage-driver"), fc.Storage.Driver),
 		StorageOptions: append(fc.Storage.Options, c.StringSlice("storage-opt")...),
 		MonitorPath:    findMonitor(c, fc),
+		OCIRuntimePath: findLibexec("servin-runtime"),
 		CNIPluginDir:   findCNIPlugins(), // network.go
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
@@ -263,4 +264,23 @@ func setUsageErrors(cmds []*cli.Command) {
 		c.OnUsageError = usageError
 		setUsageErrors(c.Subcommands)
 	}
+}
+
+// findLibexec finds one of servin's helper binaries beside this binary or
+// in ../libexec/servin/; "" when absent (callers fall back or explain).
+func findLibexec(name string) string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Dir(self)
+	for _, p := range []string{
+		filepath.Join(dir, name),
+		filepath.Join(dir, "..", "libexec", "servin", name),
+	} {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return filepath.Clean(p)
+		}
+	}
+	return ""
 }
