@@ -97,7 +97,8 @@ func TestStopSignal(t *testing.T) {
 	t.Parallel()
 	s := newServin(t)
 	name := s.name("sig")
-	s.runDetached(name, "--stop-signal", "USR1", busybox, "sh", "-c", `trap "exit 9" USR1; while :; do sleep 0.1; done`)
+	s.runDetached(name, "--stop-signal", "USR1", busybox, "sh", "-c", `trap "exit 9" USR1; touch /tmp/ready; while :; do sleep 0.1; done`)
+	s.waitReady(name)
 	start := time.Now()
 	s.mustRun("stop", "-t", "20", name)
 	if d := time.Since(start); d > 10*time.Second {
@@ -112,7 +113,8 @@ func TestKill(t *testing.T) {
 	t.Parallel()
 	s := newServin(t)
 	name := s.name("term")
-	s.runDetached(name, busybox, "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1; done`)
+	s.runDetached(name, busybox, "sh", "-c", `trap "exit 7" TERM; touch /tmp/ready; while :; do sleep 0.1; done`)
+	s.waitReady(name)
 	s.mustRun("kill", "-s", "TERM", name)
 	if got := s.mustRun("wait", name); got != "7" {
 		t.Errorf("wait after kill -s TERM printed %q, want 7", got)
@@ -254,4 +256,14 @@ func TestContainerPrune(t *testing.T) {
 	if len(strings.Fields(out)) != 2 {
 		t.Errorf("prune should print the 2 removed IDs, printed %q", out)
 	}
+}
+
+// waitReady waits until the container has created /tmp/ready: its shell
+// has installed its signal traps (a signal sent earlier would be ignored
+// by the container's PID 1).
+func (s *servin) waitReady(name string) {
+	s.t.Helper()
+	waitFor(s.t, 20*time.Second, name+" ready", func() bool {
+		return s.run("exec", name, "test", "-e", "/tmp/ready").exit == 0
+	}, func() string { return s.status(name) })
 }
