@@ -112,29 +112,16 @@ func (d *DB) GetContainer(ctx context.Context, idOrName string) (*Container, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var found []*Container
-	for rows.Next() {
-		var exact bool
-		c, err := scanContainer(rows, &exact)
-		if err != nil {
-			return nil, err
-		}
-		if exact {
-			return c, nil
-		}
-		found = append(found, c)
-	}
-	if err := rows.Err(); err != nil {
+	found, n, err := pickOne(rows, scanContainer)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	switch len(found) {
-	case 0:
+	case n == 0:
 		return nil, fmt.Errorf("no container with name or ID %q found: %w", idOrName, errdefs.ErrNotFound)
-	case 1:
-		return found[0], nil
+	case n > 1:
+		return nil, fmt.Errorf("more than one container matches ID prefix %q: %w", idOrName, errdefs.ErrInvalidArgument)
 	}
-	return nil, fmt.Errorf("more than one container matches ID prefix %q: %w", idOrName, errdefs.ErrInvalidArgument)
+	return found, nil
 }
 
 // ListContainers returns all containers, newest first.
@@ -144,16 +131,7 @@ func (d *DB) ListContainers(ctx context.Context) ([]*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Container
-	for rows.Next() {
-		c, err := scanContainer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanContainer)
 }
 
 // scanContainer reads one row of containerColumns, followed by extra.

@@ -76,29 +76,16 @@ func (d *DB) GetNetwork(ctx context.Context, nameOrID string) (*Network, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var found []*Network
-	for rows.Next() {
-		var exact bool
-		n, err := scanNetwork(rows, &exact)
-		if err != nil {
-			return nil, err
-		}
-		if exact {
-			return n, nil
-		}
-		found = append(found, n)
-	}
-	if err := rows.Err(); err != nil {
+	found, n, err := pickOne(rows, scanNetwork)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	switch len(found) {
-	case 0:
+	case n == 0:
 		return nil, fmt.Errorf("unable to find network with name or ID %s: network not found: %w", nameOrID, errdefs.ErrNotFound)
-	case 1:
-		return found[0], nil
+	case n > 1:
+		return nil, fmt.Errorf("more than one network matches ID prefix %q: %w", nameOrID, errdefs.ErrInvalidArgument)
 	}
-	return nil, fmt.Errorf("more than one network matches ID prefix %q: %w", nameOrID, errdefs.ErrInvalidArgument)
+	return found, nil
 }
 
 // ListNetworks returns all networks, by name.
@@ -107,16 +94,7 @@ func (d *DB) ListNetworks(ctx context.Context) ([]*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Network
-	for rows.Next() {
-		n, err := scanNetwork(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanNetwork)
 }
 
 func scanNetwork(rows *sql.Rows, extra ...any) (*Network, error) {

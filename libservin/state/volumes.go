@@ -93,29 +93,16 @@ func (d *DB) GetVolume(ctx context.Context, name string) (*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var found []*Volume
-	for rows.Next() {
-		var exact bool
-		v, err := scanVolume(rows, &exact)
-		if err != nil {
-			return nil, err
-		}
-		if exact {
-			return v, nil
-		}
-		found = append(found, v)
-	}
-	if err := rows.Err(); err != nil {
+	found, n, err := pickOne(rows, scanVolume)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	switch len(found) {
-	case 0:
+	case n == 0:
 		return nil, fmt.Errorf("no volume with name %q found: %w", name, errdefs.ErrNotFound)
-	case 1:
-		return found[0], nil
+	case n > 1:
+		return nil, fmt.Errorf("more than one volume matches %q: %w", name, errdefs.ErrInvalidArgument)
 	}
-	return nil, fmt.Errorf("more than one volume matches %q: %w", name, errdefs.ErrInvalidArgument)
+	return found, nil
 }
 
 // ListVolumes returns all volumes, by name.
@@ -124,16 +111,7 @@ func (d *DB) ListVolumes(ctx context.Context) ([]*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Volume
-	for rows.Next() {
-		v, err := scanVolume(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanVolume)
 }
 
 func scanVolume(rows *sql.Rows, extra ...any) (*Volume, error) {
