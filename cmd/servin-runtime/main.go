@@ -23,12 +23,65 @@ import (
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 
 	"github.com/servin/servin/libservin/oci"
+	"github.com/servin/servin/libservin/oci/scmpcache"
 )
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
+		// Still in the host's filesystem: open the seccomp cache before
+		// libcontainer pivots into the container's root. A cache that
+		// cannot be used only means the profile is compiled as usual.
+		if runroot := parentRunRoot(); runroot != "" {
+			_ = scmpcache.Enable(seccompCacheDir(runroot))
+		}
 		libcontainer.Init()
 	}
+}
+
+// seccompCacheDir holds compiled seccomp filters (see scmpcache).
+func seccompCacheDir(runroot string) string { return filepath.Join(runroot, "seccomp") }
+
+// parentRunRoot is the --runroot of the servin-runtime process that
+// started this container init: libcontainer gives init no arguments and no
+// environment of ours, but its parent is the `oci create` (or exec) call,
+// whose command line the monitor always gives --runroot. The parent is
+// outside init's PID namespace, so it is found through the host's /proc,
+// which is still mounted here.
+func parentRunRoot() string {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	var ppid string
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+			ppid = strings.TrimSpace(v)
+			break
+		}
+	}
+	if ppid == "" || ppid == "0" {
+		return ""
+	}
+	cmdline, err := os.ReadFile("/proc/" + ppid + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	if len(args) < 2 || filepath.Base(args[0]) != "servin-runtime" {
+		return ""
+	}
+	for i, a := range args[1:] {
+		if v, ok := strings.CutPrefix(a, "--runroot="); ok {
+			return v
+		}
+		if a == "--runroot" && i+2 < len(args) {
+			return args[i+2]
+		}
+		if a == "oci" {
+			break
+		}
+	}
+	return ""
 }
 
 // globalFlags are servin's global flags; servin-runtime accepts them all
@@ -77,6 +130,9 @@ func run(args []string) error {
 		stdioFds := fs.String("stdio-fds", "", "fds of stdin,stdout,stderr")
 		if err := parse(fs, args); err != nil {
 			return err
+		}
+		if scmpcache.Supported {
+			_ = os.MkdirAll(seccompCacheDir(runroot), 0o700)
 		}
 		o := oci.CreateOptions{Root: root, Bundle: *bundle, ID: fs.Arg(0), PidFile: *pidFile}
 		if *consoleFd >= 0 {

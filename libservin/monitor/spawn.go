@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // CreateError is the runtime helper's error text, verbatim, when creating
@@ -25,10 +26,13 @@ type Spawned struct {
 }
 
 // Spawn writes cfg to RunDir/monitor.json and starts the monitor binary at
-// monitorPath detached in its own session. The direct child only forks the
-// real monitor and exits; Spawn reaps it, so long-lived callers keep no
-// zombie. Spawn returns once the container is created (the init pid is
-// known), or with a *CreateError carrying the runtime helper's message.
+// monitorPath in its own session, detached from the caller's terminal and
+// process group. The monitor is the caller's child until the caller exits
+// (then init or the nearest subreaper adopts it); a goroutine reaps it, so
+// long-lived callers keep no zombie. One exec instead of a double fork
+// keeps a launcher process off every container start. Spawn returns once
+// the container is created (the init pid is known), or with a *CreateError
+// carrying the runtime helper's message.
 func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 	if err := absPaths(&cfg); err != nil {
 		return nil, err
@@ -62,35 +66,34 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 		w.Close()
 		return nil, err
 	}
-	proc, err := os.StartProcess(monitorPath, []string{monitorPath, "launch", cfg.RunDir}, &os.ProcAttr{
+	proc, err := os.StartProcess(monitorPath, []string{monitorPath, "run", cfg.RunDir}, &os.ProcAttr{
 		Dir:   "/",
 		Files: []*os.File{devnull, devnull, devnull, w}, // fd 3: the sync pipe
+		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	w.Close()
 	devnull.Close()
 	if err != nil {
 		return nil, wrapError("start monitor", err)
 	}
-	launch, err := proc.Wait() // the launcher exits as soon as it forked
-	if err != nil {
-		return nil, wrapError("wait for monitor launcher", err)
-	}
 
-	// EOF comes when the real monitor reported (and closed fd 3) or died.
+	// EOF comes when the monitor reported (and closed fd 3) or died.
 	data, err := io.ReadAll(r)
 	if err != nil {
+		go proc.Wait()
 		return nil, wrapError("read monitor sync pipe", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		why := "monitor exited before reporting"
-		if !launch.Success() {
-			why += " (launcher: " + launch.String() + ")"
+		if st, err := proc.Wait(); err == nil && !st.Success() {
+			why += " (" + st.String() + ")"
 		}
 		if last := lastLogLine(logPath, logOffset); last != "" {
 			why += ": " + last
 		}
 		return nil, errors.New(why)
 	}
+	go proc.Wait() // reaped whenever the container's monitor ends
 	msg, err := unmarshalSyncMsg(data)
 	if err != nil {
 		return nil, errors.New("bad message from monitor " + strconv.Quote(string(data)) + ": " + err.Error())

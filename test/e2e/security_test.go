@@ -463,3 +463,39 @@ func TestSecurityOOMScoreAdj(t *testing.T) {
 		t.Errorf("no explanation: %s", r.stderr)
 	}
 }
+
+// The compiled seccomp filter is cached under the run root: the first
+// container compiles docker's profile, the next ones load the stored
+// program, and each of them is confined the same way.
+func TestSeccompFilterCache(t *testing.T) {
+	t.Parallel()
+	if suite.podman {
+		t.Skip("servin's own cache")
+	}
+	s := newIsolatedServin(t)
+	s.importBusybox()
+	script := "grep '^Seccomp:' /proc/self/status; unshare -U true 2>&1; echo rc=$?"
+	for i := 0; i < 3; i++ {
+		r := s.run("run", "--rm", "--network", "none", busybox, "sh", "-c", script)
+		if !strings.Contains(r.stdout, "Seccomp:\t2") || !strings.Contains(r.stdout, "not permitted") || strings.Contains(r.stdout, "rc=0") {
+			t.Fatalf("run %d under the default profile: %s", i, r)
+		}
+	}
+	entries, _ := filepath.Glob(filepath.Join(s.st.runroot, "seccomp", "*.bpf"))
+	if len(entries) != 1 {
+		t.Fatalf("want one cached filter under the run root, have %v", entries)
+	}
+	// Another profile is another entry, and is enforced on its first and
+	// its cached runs.
+	prof := filepath.Join(t.TempDir(), "profile.json")
+	os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644)
+	for i := 0; i < 2; i++ {
+		r := s.run("run", "--rm", "--network", "none", "--security-opt", "seccomp="+prof, busybox, "sh", "-c", "mkdir /tmp/d; echo rc=$?; unshare -U true && echo userns-ok")
+		if !strings.Contains(r.stdout, "rc=1") || !strings.Contains(r.stdout, "userns-ok") {
+			t.Fatalf("custom profile, run %d: %s", i, r)
+		}
+	}
+	if entries, _ := filepath.Glob(filepath.Join(s.st.runroot, "seccomp", "*.bpf")); len(entries) != 2 {
+		t.Fatalf("want two cached filters, have %v", entries)
+	}
+}
