@@ -373,6 +373,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		RuntimeArgs: r.helperArgs(),
 		ExecFifo:    filepath.Join(r.runcRoot(), c.ID, "exec.fifo"),
 		ExitCommand: append(append([]string{r.opts.RuntimePath}, r.helperArgs()...), "container", "cleanup", c.ID),
+		ExitGraceMs: exitGraceMs(c, attach != nil),
 		LogMaxSize:  maxSize,
 		LogMaxFiles: maxFiles,
 		Terminal:    c.Config.Tty,
@@ -589,6 +590,16 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 		return r.removeAnonymousVolumes(ctx, c) // mountplan.go
 	}
 	return nil
+}
+
+// exitGraceMs is how long the monitor waits for an attached caller to
+// remove a --rm container before it runs the exit command itself (which
+// then does the removal, e.g. when the caller was killed).
+func exitGraceMs(c *Container, attached bool) int64 {
+	if c.Config.AutoRemove && attached {
+		return 2000
+	}
+	return 0
 }
 
 // Cleanup is the monitor's exit command: it records the final exit and

@@ -44,6 +44,11 @@ type Config struct {
 	RuntimeArgs []string `json:"runtimeArgs,omitempty"`
 	ExecFifo    string   `json:"execFifo"`              // libcontainer exec fifo used to start
 	ExitCommand []string `json:"exitCommand,omitempty"` // run after the final exit
+	// ExitGraceMs, when set, delays the exit command by up to this many
+	// milliseconds and drops it if RunDir is removed meanwhile: an
+	// attached `run --rm` removes the container itself, and a second
+	// servin process doing the same work only competes with it.
+	ExitGraceMs int64 `json:"exitGraceMs,omitempty"`
 
 	LogPath     string `json:"logPath,omitempty"` // "" = no log
 	LogMaxSize  int64  `json:"logMaxSize,omitempty"`
@@ -189,6 +194,7 @@ func (c *Config) marshal() []byte {
 	o.strs("runtimeArgs", c.RuntimeArgs)
 	o.str("execFifo", c.ExecFifo)
 	o.strs("exitCommand", c.ExitCommand)
+	o.int("exitGraceMs", c.ExitGraceMs)
 	o.str("logPath", c.LogPath)
 	o.int("logMaxSize", c.LogMaxSize)
 	o.int("logMaxFiles", int64(c.LogMaxFiles))
@@ -226,6 +232,8 @@ func unmarshalConfig(b []byte) (*Config, error) {
 			c.ExecFifo, err = d.str()
 		case "exitCommand":
 			c.ExitCommand, err = d.strs()
+		case "exitGraceMs":
+			c.ExitGraceMs, err = d.int(64)
 		case "logPath":
 			c.LogPath, err = d.str()
 		case "logMaxSize":

@@ -367,7 +367,7 @@ func (m *monitor) deleteContainer() {
 // runExitCommand runs cfg.ExitCommand with its output discarded and waits.
 func (m *monitor) runExitCommand() {
 	argv := m.cfg.ExitCommand
-	if len(argv) == 0 {
+	if len(argv) == 0 || m.removedWithinGrace() {
 		return
 	}
 	path, err := lookPath(argv[0])
@@ -393,6 +393,24 @@ func (m *monitor) runExitCommand() {
 	}
 	if ws := <-m.reaper.watch(pid); !ws.Exited() || ws.ExitStatus() != 0 {
 		m.logf("exit command " + path + ": " + describeExit(ws))
+	}
+}
+
+// removedWithinGrace waits up to cfg.ExitGraceMs for the container's run
+// directory to be removed, and reports whether it was.
+func (m *monitor) removedWithinGrace() bool {
+	if m.cfg.ExitGraceMs <= 0 {
+		return false
+	}
+	deadline := time.Now().Add(time.Duration(m.cfg.ExitGraceMs) * time.Millisecond)
+	for {
+		if _, err := os.Stat(m.cfg.RunDir); errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

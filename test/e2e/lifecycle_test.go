@@ -267,3 +267,23 @@ func (s *servin) waitReady(name string) {
 		return s.run("exec", name, "test", "-e", "/tmp/ready").exit == 0
 	}, func() string { return s.status(name) })
 }
+
+// An attached `run --rm` removes its container itself; when that CLI is
+// killed, the monitor's exit command still removes the container once it
+// exits.
+func TestRunRmCallerKilled(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	name := s.name("rmkilled")
+	p := s.start(nil, "run", "--rm", "--name", name, busybox, "sh", "-c", "sleep 2")
+	s.waitStatus(name, "running")
+	p.cmd.Process.Kill()
+	p.wait(t, 10*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for s.exists(name) {
+		if time.Now().After(deadline) {
+			t.Fatalf("container of a killed `run --rm` still exists: %s", s.run("ps", "-a"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
