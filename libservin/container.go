@@ -58,6 +58,14 @@ type ContainerConfig struct {
 	Security      SecurityConfig    `json:"security,omitzero"`  // security.go
 	Resources     ResourceConfig    `json:"resources,omitzero"` // resources.go
 	Mounts        []Mount           `json:"mounts,omitempty"`   // mounts.go
+
+	// AutoRemoveImage (--rmi): the image goes when the --rm container does.
+	AutoRemoveImage bool   `json:"autoRemoveImage,omitempty"`
+	Timezone        string `json:"timezone,omitempty"` // --tz: a zone name or "local"; timezone.go
+	CIDFile         string `json:"cidFile,omitempty"`  // --cidfile: holds the ID; removed with the container
+	// UserWorkdir: WorkingDir came from --workdir, so it must exist (the
+	// image's WORKDIR is created when missing); workdir.go.
+	UserWorkdir bool `json:"userWorkdir,omitempty"`
 }
 
 // Args is the command line the container's init runs.
@@ -125,6 +133,12 @@ type CreateOptions struct {
 	Security      SecurityOptions // security.go
 	Resources     ResourceOptions // resources.go
 	Mounts        MountOptions    // mounts.go
+	Pull          PullPolicy      // --pull: when to pull the image ("" is missing); image_policy.go
+	PullOptions   PullOptions     // how to pull it (registry flags, progress, retries)
+
+	AutoRemoveImage bool   // --rmi: remove the image with the container (needs AutoRemove)
+	Timezone        string // --tz: a zone of the host's zoneinfo, or "local"
+	CIDFile         string // --cidfile: written by the caller, removed with the container
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -135,6 +149,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if o.Image == "" {
 		return nil, fmt.Errorf("an image is required: %w", errdefs.ErrInvalidArgument)
 	}
+	o.Name = strings.TrimPrefix(o.Name, "/") // "/name" is name, as with docker and podman
 	if o.Name != "" && !nameRE.MatchString(o.Name) {
 		return nil, fmt.Errorf("invalid container name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", o.Name, errdefs.ErrInvalidArgument)
 	}
@@ -181,13 +196,19 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	tracef("store open")
-	img, err := store.Lookup(ctx, o.Image)
+	img, err := r.ImageWithPolicy(ctx, o.Image, o.Pull, o.PullOptions) // image_policy.go
 	tracef("image found")
 	if err != nil {
 		return nil, err
 	}
 	netPlan, err := r.planNetwork(ctx, o, network, img) // network.go
 	if err != nil {
+		return nil, err
+	}
+	// Random host ports (-p 80, -P) are chosen once, at create, as podman
+	// does: `port` and `ps` show them before the first start, and they
+	// stay the same across restarts.
+	if netPlan.cfg.Ports, err = assignHostPorts(netPlan.cfg.Ports); err != nil { // network.go
 		return nil, err
 	}
 
@@ -216,6 +237,15 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if o.StopTimeout != nil {
 		cfg.StopTimeout = *o.StopTimeout
 	}
+	if cfg.Timezone, err = checkTimezone(o.Timezone); err != nil { // timezone.go
+		return nil, err
+	}
+	if o.AutoRemoveImage && !o.AutoRemove {
+		return nil, fmt.Errorf("the --rmi option does not work without --rm: %w", errdefs.ErrInvalidArgument)
+	}
+	cfg.AutoRemoveImage = o.AutoRemoveImage
+	cfg.CIDFile = o.CIDFile
+	cfg.UserWorkdir = o.WorkingDir != ""
 	ic := img.Config
 	var imgEnv, imgEntrypoint, imgCmd []string
 	var imgWorkdir, imgUser, imgStopSignal string
@@ -265,7 +295,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if cfg.Hostname == "" && network != "host" && security.UTSMode == "" {
 		cfg.Hostname = id[:12]
 	}
-	if logDriver == "k8s-file" && cfg.LogPath == "" {
+	if logDriver != "none" && cfg.LogPath == "" {
 		cfg.LogPath = firstNonEmpty(logOpts["path"], r.ctrDataDir(id)+"/ctr.log")
 	}
 	name := o.Name
@@ -280,7 +310,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	imageName := o.Image
 	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, o.Image) {
-		imageName = img.Names[0]
+		imageName = createdImageName(img.Names, o.Image) // imagename.go
 	}
 	rec := &state.Container{
 		ID: id, Name: name, ImageID: img.ID, ImageName: imageName,
@@ -296,7 +326,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		}
 		// A generated name can race with another process taking it.
 		if o.Name != "" || attempt > 5 || !errors.Is(err, errdefs.ErrAlreadyExists) {
-			return nil, err
+			return nil, nameInUse(err) // podman_words.go
 		}
 		if rec.Name, err = r.db.GenerateName(ctx); err != nil {
 			return nil, err
@@ -397,11 +427,14 @@ func ParseRestartPolicy(s string) (string, int, error) {
 
 func parseLogOptions(driver string, opts map[string]string) (string, map[string]string, error) {
 	switch driver {
-	case "", "k8s-file", "json-file":
+	case "":
 		driver = "k8s-file"
-	case "none":
+	case "k8s-file", "json-file", "none":
+		// json-file keeps its name (inspect shows what was asked for), but
+		// its log is written in the k8s-file format, as podman does.
 	default:
-		return "", nil, fmt.Errorf("log driver %q is not supported (use k8s-file or none): %w", driver, errdefs.ErrInvalidArgument)
+		// Worded as podman's, which scripts and tests match.
+		return "", nil, fmt.Errorf("running container create option: invalid log driver: %w", errdefs.ErrInvalidArgument)
 	}
 	for k, v := range opts {
 		switch k {

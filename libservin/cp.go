@@ -6,12 +6,13 @@ package libservin
 // Every path inside a container is resolved inside a root handle with
 // filepath-securejoin's pathrs-lite (symlinks, "..", absolute links all stay
 // in the container), and the copy itself (internal/fscopy) never follows a
-// symlink. Tar streams are packed and unpacked inside a chroot at that root
-// (storage's chrootarchive). A running container is reached through
-// /proc/PID/root, so its volumes, tmpfs and bind mounts are where the
-// container sees them and the kernel enforces their read-only flags; a
-// stopped one through its mounted root filesystem, with paths below its
-// volumes and bind mounts mapped to their host directories.
+// symlink. Tar streams are packed and unpacked in this process by
+// internal/fscopy, every entry name resolved inside the destination. A
+// running container is reached through /proc/PID/root, so its volumes,
+// tmpfs and bind mounts are where the container sees them and the kernel
+// enforces their read-only flags; a stopped one through its mounted root
+// filesystem, with paths below its volumes and bind mounts mapped to their
+// host directories.
 
 import (
 	"context"
@@ -25,9 +26,6 @@ import (
 	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
-	"go.podman.io/storage/pkg/archive"
-	"go.podman.io/storage/pkg/chrootarchive"
-	"go.podman.io/storage/pkg/idtools"
 	"golang.org/x/sys/unix"
 
 	"github.com/servin/servin/libservin/errdefs"
@@ -375,6 +373,56 @@ func (r *Runtime) CopyFromContainer(ctx context.Context, nameOrID, src, dst stri
 	return nil
 }
 
+// CopyBetweenContainers copies src of container srcCtr to dst in
+// container dstCtr (either running or not; they may be the same), with
+// the rules of the host copies: paths resolve inside each container's
+// root, Chown gives the copy to the destination container's user.
+func (r *Runtime) CopyBetweenContainers(ctx context.Context, srcCtr, src, dstCtr, dst string, o CopyOptions) error {
+	sfs, err := r.openContainerFS(ctx, srcCtr)
+	if err != nil {
+		return err
+	}
+	defer sfs.Close()
+	sroot, srel, _ := sfs.resolve(src)
+	srootH, err := openRoot(sroot)
+	if err != nil {
+		return err
+	}
+	defer srootH.Close()
+	s, err := openSource(srootH, srel, o.FollowLink)
+	if err != nil {
+		return pathError("source "+sfs.name+":", src, err)
+	}
+	defer s.Close()
+	if contentsOnly(src) {
+		srel += "/."
+	}
+	dfs, err := r.openContainerFS(ctx, dstCtr)
+	if err != nil {
+		return err
+	}
+	defer dfs.Close()
+	droot, drel, ro := dfs.resolve(dst)
+	if ro {
+		return fmt.Errorf("cannot copy into %s:%s: it is on a read-only mount or root filesystem: %w", dfs.name, dst, errdefs.ErrFailedPrecondition)
+	}
+	var fo fscopy.Options
+	if o.Chown {
+		if fo.Owner, err = r.owner(dfs); err != nil {
+			return err
+		}
+	}
+	drootH, err := openRoot(droot)
+	if err != nil {
+		return err
+	}
+	defer drootH.Close()
+	if err := copyInto(s, srel, drootH, drel, dst, fo); err != nil {
+		return fmt.Errorf("copying from container %s to container %s: %w", sfs.name, dfs.name, err)
+	}
+	return nil
+}
+
 // CopyArchiveToContainer unpacks a tar stream (optionally compressed) into
 // the container directory dst.
 func (r *Runtime) CopyArchiveToContainer(ctx context.Context, nameOrID, dst string, tar io.Reader, o CopyOptions) error {
@@ -396,25 +444,22 @@ func (r *Runtime) CopyArchiveToContainer(ctx context.Context, nameOrID, dst stri
 	if err != nil {
 		return pathError("destination", dst, err)
 	}
+	defer d.Close()
 	isDir, err := isDirHandle(d)
-	d.Close()
 	if err != nil {
 		return err
 	}
 	if !isDir {
 		return fmt.Errorf("destination %q must be a directory when copying from stdin: %w", dst, errdefs.ErrInvalidArgument)
 	}
-	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
+	opts := fscopy.UnpackOptions{NoOverwriteDirNonDir: true}
 	if o.Chown {
-		owner, err := r.owner(fs)
-		if err != nil {
+		if opts.Owner, err = r.owner(fs); err != nil {
 			return err
 		}
-		opts.ChownOpts = &idtools.IDPair{UID: owner.UID, GID: owner.GID}
 	}
-	// The unpacker chroots to root: the destination path and every entry
-	// resolve inside it.
-	if err := chrootarchive.UntarWithRoot(tar, filepath.Join(root, rel), opts, root); err != nil {
+	// Every entry resolves inside the destination directory.
+	if err := fscopy.Unpack(tar, d, opts); err != nil {
 		return fmt.Errorf("copying to container %s: %w", fs.name, err)
 	}
 	return nil

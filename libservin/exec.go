@@ -44,7 +44,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 		return -1, err
 	}
 	if c.State.Status != StatusRunning {
-		return -1, fmt.Errorf("can only create exec sessions on running containers: container %s is %s: %w", c.Name, c.State.Status, errdefs.ErrFailedPrecondition)
+		return -1, fmt.Errorf("can only create exec sessions on running containers: %w", errCtrStateImproper)
 	}
 	userSpec := c.Config.User
 	if o.User != "" {
@@ -64,7 +64,8 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if !hasEnv(env, "PATH") {
 		env = append([]string{oci.DefaultPath}, env...)
 	}
-	if o.Tty && !hasEnv(env, "TERM") {
+	// A container run with -t has TERM=xterm, and its exec sessions see it.
+	if (o.Tty || c.Config.Tty) && !hasEnv(env, "TERM") {
 		env = append(env, "TERM=xterm")
 	}
 	if !hasEnv(env, "HOME") && u.Home != "" {
@@ -87,7 +88,8 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 		eo.Stdin, eo.Stdout, eo.Stderr = null, null, null
 		p, err := oci.Exec(r.runcRoot(), c.ID, eo)
 		if err != nil {
-			return -1, classifyExecErr(err)
+			// Detached, nothing ran: a failure of servin's, as podman says.
+			return -1, fmt.Errorf("%s", classifyExecErr(err).Error())
 		}
 		go p.Wait()
 		return 0, nil

@@ -13,11 +13,13 @@ import (
 
 // Registry-facing image operations: pull, push, login/logout.
 
-// RemoteOptions, PullOptions and PushOptions are the image package's.
+// RemoteOptions, PullOptions, PushOptions and RetryOptions are the image
+// package's.
 type (
 	RemoteOptions = image.RemoteOptions
 	PullOptions   = image.PullOptions
 	PushOptions   = image.PushOptions
+	RetryOptions  = image.RetryOptions
 )
 
 // RegistryConfig returns where this runtime reads registries.conf,

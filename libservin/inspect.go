@@ -50,6 +50,8 @@ type InspectState struct {
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
+	// StoppedByUser: stop or kill ended it (restart policies leave it be).
+	StoppedByUser bool `json:"StoppedByUser"`
 }
 
 // InspectConfig is Config in inspect output.
@@ -74,6 +76,7 @@ type InspectConfig struct {
 	StopSignal    string            `json:"StopSignal"`
 	StopTimeout   uint              `json:"StopTimeout"`
 	CreateCommand []string          `json:"CreateCommand"`
+	Timezone      string            `json:"Timezone,omitempty"`
 }
 
 // InspectHostConfig is HostConfig in inspect output.
@@ -84,10 +87,13 @@ type InspectHostConfig struct {
 	} `json:"RestartPolicy"`
 	NetworkMode string `json:"NetworkMode"`
 	AutoRemove  bool   `json:"AutoRemove"`
-	LogConfig   struct {
+	// AutoRemoveImage is --rmi.
+	AutoRemoveImage bool `json:"AutoRemoveImage"`
+	LogConfig       struct {
 		Type   string            `json:"Type"`
 		Config map[string]string `json:"Config"`
 		Path   string            `json:"Path"`
+		Size   string            `json:"Size"` // max-size, as "1.5MB"; logsize.go
 	} `json:"LogConfig"`
 	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
 	Memory         int64             `json:"Memory"`
@@ -157,6 +163,8 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 		Error:      st.Error,
 		StartedAt:  st.StartedAt,
 		FinishedAt: st.FinishedAt,
+
+		StoppedByUser: st.StoppedByUser,
 	}
 	if !ic.State.Running && !ic.State.Paused {
 		ic.State.Pid, ic.State.ConmonPid = 0, 0
@@ -176,9 +184,12 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.HostConfig.RestartPolicy.MaximumRetryCount = cfg.RestartMax
 	ic.HostConfig.NetworkMode = cfg.NetworkMode
 	ic.HostConfig.AutoRemove = cfg.AutoRemove
+	ic.HostConfig.AutoRemoveImage = cfg.AutoRemoveImage
+	ic.Config.Timezone = cfg.Timezone
 	ic.HostConfig.LogConfig.Type = cfg.LogDriver
 	ic.HostConfig.LogConfig.Config = cfg.LogOpts
 	ic.HostConfig.LogConfig.Path = cfg.LogPath
+	ic.HostConfig.LogConfig.Size = logSizeText(cfg.LogOpts["max-size"]) // logsize.go
 	ic.HostConfig.ReadonlyRootfs = cfg.ReadOnly
 	ic.HostConfig.Memory = cfg.Memory
 	ic.HostConfig.Init = cfg.Init

@@ -471,12 +471,7 @@ func (r *Runtime) preventRestart(c *Container) {
 // Stop sends the stop signal, waits up to timeout (the container's own
 // stop timeout when nil) and then kills the container.
 func (r *Runtime) Stop(ctx context.Context, nameOrID string, timeout *uint) (*Container, error) {
-	return r.withLock(ctx, nameOrID, func(c *Container) error {
-		if !c.Running() {
-			return nil
-		}
-		return r.stopLocked(ctx, c, timeout)
-	})
+	return r.stopUnlocked(ctx, nameOrID, timeout) // stop.go: the wait is unlocked
 }
 
 func (r *Runtime) stopLocked(ctx context.Context, c *Container, timeout *uint) error {
@@ -499,6 +494,9 @@ func (r *Runtime) stopLocked(ctx context.Context, c *Container, timeout *uint) e
 		}
 	}
 	if t == 0 || !r.waitExit(c, time.Duration(t)*time.Second) {
+		if t > 0 {
+			warnStopTimeout(c, sig, t) // stopwarn.go
+		}
 		_ = oci.Signal(r.runcRoot(), c.ID, syscall.SIGKILL, true)
 		if paused {
 			_ = oci.Resume(r.runcRoot(), c.ID)
@@ -522,10 +520,11 @@ func (r *Runtime) Kill(ctx context.Context, nameOrID string, signal string) (*Co
 	}
 	return r.withLock(ctx, nameOrID, func(c *Container) error {
 		if !c.Running() {
-			return fmt.Errorf("can only kill running containers. %s is in state %s: %w", c.ID, c.State.Status, errdefs.ErrFailedPrecondition)
+			return fmt.Errorf("can only kill running containers. %s is in state %s: %w", c.ID, c.State.Status, errCtrStateImproper)
 		}
 		if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
 			r.preventRestart(c)
+			c.State.StoppedByUser = true // as podman: inspect shows who ended it
 		}
 		if err := oci.Signal(r.runcRoot(), c.ID, sig, false); err != nil {
 			return fmt.Errorf("killing container %s: %w", c.Name, err)
@@ -543,10 +542,14 @@ type RemoveOptions struct {
 	Force   bool // kill a running container first
 	Timeout *uint
 	Volumes bool // also remove the container's anonymous volumes (rm -v)
+	Depend  bool // first remove the containers that join its namespaces (rm --depend); depend.go
 }
 
 // Remove deletes a container, its storage, logs and runtime state.
 func (r *Runtime) Remove(ctx context.Context, nameOrID string, o RemoveOptions) (*Container, error) {
+	if err := r.removeDependents(ctx, nameOrID, o); err != nil { // depend.go
+		return nil, err
+	}
 	c, err := r.withLock(ctx, nameOrID, func(c *Container) error {
 		return r.removeLocked(ctx, c, o)
 	})
@@ -559,7 +562,7 @@ func (r *Runtime) Remove(ctx context.Context, nameOrID string, o RemoveOptions) 
 func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOptions) error {
 	if c.Running() {
 		if !o.Force {
-			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w", c.ID, c.State.Status, errdefs.ErrFailedPrecondition)
+			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w", c.ID, c.State.Status, errCtrStateImproper)
 		}
 		zero := uint(0)
 		t := &zero
@@ -581,6 +584,7 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 	}
 	_ = os.RemoveAll(r.ctrRunDir(c.ID))
 	_ = os.RemoveAll(r.ctrDataDir(c.ID))
+	removeCIDFile(c) // rmi.go
 	if err := r.db.RemoveContainer(ctx, c.ID); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		return err
 	}
@@ -627,6 +631,7 @@ func (r *Runtime) Cleanup(ctx context.Context, nameOrID string) error {
 	}
 	if err == nil && remove {
 		state.RemoveLock(r.lockDir(), c.ID)
+		_ = r.RemoveImageOf(ctx, c) // --rmi; rmi.go
 	}
 	return err
 }
@@ -637,7 +642,8 @@ func (r *Runtime) Wait(ctx context.Context, nameOrID string) (int, error) {
 	id := nameOrID
 	if c, err := r.Container(ctx, nameOrID); err == nil {
 		id = c.ID
-		if !c.Running() && c.State.Status != StatusCreated {
+		// A container that never ran answers at once, as with podman.
+		if !c.Running() {
 			return c.State.ExitCode, nil
 		}
 	} else {
@@ -665,7 +671,7 @@ func (r *Runtime) Wait(ctx context.Context, nameOrID string) (int, error) {
 func (r *Runtime) Pause(ctx context.Context, nameOrID string) (*Container, error) {
 	return r.withLock(ctx, nameOrID, func(c *Container) error {
 		if c.State.Status != StatusRunning {
-			return fmt.Errorf("%q is not running, can't pause: %w", c.Name, errdefs.ErrFailedPrecondition)
+			return fmt.Errorf("%q is not running, can't pause: %w", c.Name, errCtrStateImproper)
 		}
 		if err := oci.Pause(r.runcRoot(), c.ID); err != nil {
 			return err
@@ -680,7 +686,7 @@ func (r *Runtime) Pause(ctx context.Context, nameOrID string) (*Container, error
 func (r *Runtime) Unpause(ctx context.Context, nameOrID string) (*Container, error) {
 	return r.withLock(ctx, nameOrID, func(c *Container) error {
 		if c.State.Status != StatusPaused {
-			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Name, errdefs.ErrFailedPrecondition)
+			return fmt.Errorf("%q is not paused, can't unpause: %w", c.Name, errCtrStateImproper)
 		}
 		if err := oci.Resume(r.runcRoot(), c.ID); err != nil {
 			return err
@@ -734,7 +740,7 @@ func (r *Runtime) Prune(ctx context.Context) ([]string, error) {
 		if c.Running() {
 			continue
 		}
-		if _, err := r.Remove(ctx, c.ID, RemoveOptions{}); err != nil {
+		if _, err := r.Remove(ctx, c.ID, RemoveOptions{Depend: true}); err != nil {
 			if !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrFailedPrecondition) {
 				errs = append(errs, err)
 			}

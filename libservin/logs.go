@@ -28,7 +28,7 @@ func (r *Runtime) Logs(ctx context.Context, nameOrID string, o LogOptions, fn fu
 		return err
 	}
 	if c.Config.LogDriver == "none" || c.Config.LogPath == "" {
-		return fmt.Errorf("container %s uses the %q log driver, which does not keep logs: %w", c.Name, c.Config.LogDriver, errdefs.ErrFailedPrecondition)
+		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: %w", c.Config.LogDriver, errdefs.ErrFailedPrecondition)
 	}
 	id := c.ID
 	done := func() bool {

@@ -29,6 +29,7 @@ type mountPlan struct {
 	created []string        // anonymous volumes made for this container
 	unlocks []func()
 	ok      bool
+	driver  string // --volume-driver
 }
 
 // readOnlyTmpfsDirs get a tmpfs with --read-only (unless --read-only-tmpfs=false).
@@ -40,7 +41,10 @@ var readOnlyTmpfsDirs = []string{"/run", "/tmp", "/var/tmp"}
 // the other mounts: a volume at /tmp/x goes on top of the /tmp tmpfs. The
 // caller must call release, and commit on success.
 func (r *Runtime) planMounts(ctx context.Context, o *MountOptions, readOnlyTmpfs bool, img *image.Image) (plan *mountPlan, err error) {
-	p := &mountPlan{r: r, locked: map[string]bool{}}
+	p := &mountPlan{r: r, locked: map[string]bool{}, driver: o.VolumeDriver}
+	if err := r.checkVolumeDriver(o.VolumeDriver); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			p.release(ctx)
@@ -184,7 +188,7 @@ func (p *mountPlan) resolve(ctx context.Context, m *Mount) error {
 			}
 		}
 	case MountTypeVolume:
-		create := VolumeCreateOptions{Name: m.Source, Driver: m.volumeDriver, Options: m.volumeOpts, Labels: m.volumeLabels}
+		create := VolumeCreateOptions{Name: m.Source, Driver: firstNonEmpty(m.volumeDriver, p.driver), Options: m.volumeOpts, Labels: m.volumeLabels}
 		if m.Anonymous {
 			id, err := newID()
 			if err != nil {

@@ -65,6 +65,10 @@ type MountOptions struct {
 	// ImageVolume says what the image's VOLUMEs become: "anonymous" (the
 	// default; "bind" is podman's name for it), "tmpfs" or "ignore".
 	ImageVolume string
+	// VolumeDriver is the driver of the volumes the container creates
+	// (docker's --volume-driver; "" is local). --mount's volume-driver
+	// wins over it.
+	VolumeDriver string
 }
 
 var propagations = []string{"private", "rprivate", "shared", "rshared", "slave", "rslave"}

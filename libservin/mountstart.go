@@ -40,6 +40,9 @@ const imageMountsFile = "image-mounts"
 // prepareMounts returns the spec mounts of c's Mounts for one start.
 // rootfs is c's mounted root filesystem; the caller holds c's lock.
 func (r *Runtime) prepareMounts(ctx context.Context, c *Container, rootfs string) ([]specs.Mount, error) {
+	if err := checkWorkdir(c, rootfs); err != nil { // workdir.go
+		return nil, err
+	}
 	if len(c.Config.Mounts) == 0 {
 		return nil, nil
 	}

@@ -476,7 +476,14 @@ func (r *Runtime) addContainerRulesAsync(id string, sb *sandbox) error {
 	}
 	done := make(chan error, 1)
 	pendingRules.Store(id, done)
-	go func() { done <- r.firewall().AddRules(rules) }()
+	atts := slices.Clone(sb.Attachments)
+	go func() {
+		err := r.firewall().AddRules(rules)
+		if err == nil {
+			network.ForgetUDPConntrack(atts)
+		}
+		done <- err
+	}()
 	return nil
 }
 
@@ -550,7 +557,9 @@ func (r *Runtime) teardownNetwork(c *Container) {
 	fwErr := make(chan error, 1)
 	if sb.RulesAdded {
 		go func() {
-			fwErr <- r.firewall().DeleteRules(network.ContainerRules(c.ID, sb.Attachments), network.CtrComment(c.ID))
+			err := r.firewall().DeleteRules(network.ContainerRules(c.ID, sb.Attachments), network.CtrComment(c.ID))
+			network.ForgetUDPConntrack(sb.Attachments)
+			fwErr <- err
 		}()
 	} else {
 		fwErr <- nil
@@ -611,6 +620,16 @@ func (r *Runtime) Ports(ctx context.Context, nameOrID string) ([]network.CNIPort
 		return nil, err
 	}
 	return r.containerPorts(c), nil
+}
+
+// PublishedPorts returns a container's published ports as `ps` lists
+// them (podman's shape: consecutive ports collapsed into ranges). It reads
+// nothing for a container without ports, so ps stays cheap.
+func (r *Runtime) PublishedPorts(c *Container) []network.PortMapping {
+	if len(c.Config.Net.Ports) == 0 {
+		return nil
+	}
+	return network.CollapsePorts(r.containerPorts(c))
 }
 
 // netEtc computes a container's /etc/hosts and /etc/resolv.conf. ok is
@@ -1364,4 +1383,9 @@ func (r *Runtime) reloadContainer(ctx context.Context, c *Container, fw *network
 // network that has members.
 func (r *Runtime) NetworkUseCounts(ctx context.Context) (map[string]int, error) {
 	return r.db.EndpointCounts(ctx)
+}
+
+// assignHostPorts picks the random host ports of a container's mappings.
+func assignHostPorts(ms []network.PortMapping) ([]network.PortMapping, error) {
+	return network.AssignHostPorts(ms)
 }

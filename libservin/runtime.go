@@ -48,6 +48,8 @@ type Options struct {
 	// CNIPluginDir holds the CNI plugins servin runs (bridge, host-local,
 	// portmap...). Required for bridge networking; never searched on PATH.
 	CNIPluginDir string
+	// Version is the engine's version, as /run/.containerenv names it.
+	Version string
 }
 
 // Defaults for Options.

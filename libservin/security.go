@@ -128,6 +128,9 @@ func (r *Runtime) parseSecurity(ctx context.Context, o *SecurityOptions, network
 		return sc, err
 	}
 	for _, rule := range o.DeviceCgroupRule {
+		if rule, err = normalizeDeviceCgroupRule(rule); err != nil { // podman_words.go
+			return sc, err
+		}
 		if _, err := oci.ParseDeviceCgroupRule(rule); err != nil {
 			return sc, invalid("%v", err)
 		}
@@ -309,7 +312,8 @@ func parseUlimits(vals []string) ([]Ulimit, error) {
 			return nil, invalid("invalid --ulimit %q: limits must be numbers or -1 (unlimited)", v)
 		}
 		if uint64(soft) > uint64(hard) {
-			return nil, invalid("invalid --ulimit %q: the soft limit %d is above the hard limit %d", v, soft, hard)
+			// podman's words.
+			return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "ulimit option %q requires name=SOFT:HARD, failed to be parsed: ulimit soft limit must be less than or equal to hard limit: soft: %s, hard: %s", v, podmanLimit(soft), podmanLimit(hard))
 		}
 		var cur unix.Rlimit
 		if err := unix.Getrlimit(res, &cur); err == nil && uint64(hard) > cur.Max {

@@ -18,9 +18,14 @@ import (
 
 // ParseSignal accepts "TERM", "SIGTERM", "sigterm" or "15".
 func ParseSignal(s string) (syscall.Signal, error) {
+	// "-HUP" and "-1" are HUP and 1, as for kill(1). Messages are podman's.
+	s = strings.TrimPrefix(s, "-")
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal %q: %w", s, errdefs.ErrInvalidArgument)
+		if n == 0 {
+			return 0, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid signal: %s", s)
+		}
+		if n < 0 || n > 64 {
+			return 0, errdefs.Worded(errdefs.ErrInvalidArgument, "valid signals are 1 through 64")
 		}
 		return syscall.Signal(n), nil
 	}
@@ -40,7 +45,7 @@ func ParseSignal(s string) (syscall.Signal, error) {
 			return syscall.Signal(64 - off), nil
 		}
 	}
-	return 0, fmt.Errorf("invalid signal %q: %w", s, errdefs.ErrInvalidArgument)
+	return 0, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid signal: %s", s)
 }
 
 // ParseSize parses "10k", "10MB", "1g" (binary units, as docker does).
@@ -96,5 +101,41 @@ func (r *Runtime) writeEtcFiles(c *Container, runDir string) ([]specs.Mount, err
 		}
 		mounts = append(mounts, bindMount(p, f.dst, c.Config.ReadOnly))
 	}
+	tzMounts, err := r.timezoneMount(c, c.State.Mountpoint, runDir) // timezone.go
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, tzMounts...)
+	if m, ok, err := r.writeContainerEnv(c, runDir); err != nil {
+		return nil, err
+	} else if ok {
+		mounts = append(mounts, m)
+	}
 	return mounts, nil
+}
+
+// writeContainerEnv writes /run/.containerenv, the file by which programs
+// learn they run in a container (as under podman): empty, except for a
+// privileged container, which may learn its engine, name and image. A
+// bind mount of the user's on /run hides nothing: no file is added there.
+func (r *Runtime) writeContainerEnv(c *Container, runDir string) (specs.Mount, bool, error) {
+	for _, m := range c.Config.Mounts {
+		if filepath.Clean(m.Destination) == "/run" && m.Type != "tmpfs" {
+			return specs.Mount{}, false, nil
+		}
+	}
+	var content string
+	if c.Config.Security.Privileged {
+		rootless := 0
+		if os.Geteuid() != 0 {
+			rootless = 1
+		}
+		content = fmt.Sprintf("engine=%q\nname=%q\nid=%q\nimage=%q\nimageid=%q\nrootless=%d\n",
+			"servin-"+r.opts.Version, c.Name, c.ID, c.ImageName, c.ImageID, rootless)
+	}
+	p := filepath.Join(runDir, ".containerenv")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		return specs.Mount{}, false, err
+	}
+	return bindMount(p, "/run/.containerenv", true), true, nil
 }

@@ -16,9 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"go.podman.io/storage/pkg/archive"
-	"go.podman.io/storage/pkg/chrootarchive"
-
 	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/internal/fscopy"
 	"github.com/servin/servin/libservin/state"
@@ -79,6 +76,19 @@ func (r *Runtime) RegisterVolumeDriver(d volume.Driver) error {
 
 // VolumeDrivers lists the registered volume drivers.
 func (r *Runtime) VolumeDrivers() []string { return r.volumeRegistry().Names() }
+
+// checkVolumeDriver validates a driver name given for the volumes a
+// container creates (--volume-driver): an unknown one is an error that
+// names it, whether or not a volume gets created.
+func (r *Runtime) checkVolumeDriver(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := r.volumeRegistry().Get(name); err != nil {
+		return fmt.Errorf("--volume-driver: %w", err)
+	}
+	return nil
+}
 
 func (r *Runtime) toVolume(v *state.Volume, users int) *Volume {
 	scope := "local"
@@ -417,11 +427,16 @@ func (r *Runtime) ExportVolume(ctx context.Context, name string, w io.Writer) er
 }
 
 // ImportVolume unpacks a tar stream (optionally compressed) into a volume.
-// Entries are unpacked inside a chroot at the volume, so "../" names and
-// symlinks never reach outside it.
+// Every entry name resolves with the volume as its root, so "../" names
+// and symlinks never reach outside it.
 func (r *Runtime) ImportVolume(ctx context.Context, name string, rd io.Reader) error {
 	return r.withVolumeData(ctx, name, func(path string) error {
-		if err := chrootarchive.UntarWithRoot(rd, path, &archive.TarOptions{}, path); err != nil {
+		d, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := fscopy.Unpack(rd, d, fscopy.UnpackOptions{}); err != nil {
 			return fmt.Errorf("importing into volume %s: %w", name, err)
 		}
 		return nil

@@ -31,6 +31,10 @@ func run(args []string) int {
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.Htpasswd, "htpasswd", "", "htpasswd file (bcrypt entries): require basic authentication")
 	fs.StringVar(&o.Realm, "realm", "servin-registry", "basic authentication realm")
+	fs.StringVar(&o.Token.Realm, "auth-token-realm", "", "token server URL: require bearer tokens it issues")
+	fs.StringVar(&o.Token.Service, "auth-token-service", "", "registry name tokens must be issued for (default servin-registry)")
+	fs.StringVar(&o.Token.Issuer, "auth-token-issuer", "", "issuer tokens must name")
+	fs.StringVar(&o.Token.RootCertBundle, "auth-token-cert", "", "PEM certificates of the keys that sign tokens")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level (error, warn, info, debug)")
 	fs.BoolVar(&o.AccessLog, "access-log", false, "log every request to standard error")
 	if err := fs.Parse(args); err != nil {

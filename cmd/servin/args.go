@@ -135,7 +135,8 @@ func consumeFlags(args []string, idx map[string]flagInfo, out *[]string, expandS
 				*out = append(*out, "--"+info.name+"="+val)
 				i++
 			case info.takesArg && i+1 < len(args):
-				*out = append(*out, "--"+info.name, args[i+1])
+				// One word, so that a value like "-1s" is never read as a flag.
+				*out = append(*out, "--"+info.name+"="+args[i+1])
 				i += 2
 			default:
 				*out = append(*out, "--"+info.name)

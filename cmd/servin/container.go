@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -48,12 +49,25 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs: DEST[:OPTIONS]"},
 		&cli.StringSliceFlag{Name: "volumes-from", Usage: "mount the volumes of another container: CONTAINER[:ro|rw]"},
 		&cli.StringFlag{Name: "image-volume", Value: "anonymous", Usage: "what the image's VOLUMEs become: anonymous (bind), tmpfs or ignore"},
+		&cli.StringFlag{Name: "volume-driver", Usage: "driver of the named and anonymous volumes the container creates (default local)"},
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 64m, 1g)"},
-	}, append(securityFlags(), networkFlags()...)...), resourceFlags(true)...) // security_flags.go network.go
+		&cli.BoolFlag{Name: "rmi", Usage: "remove the image when the container exits (implies --rm)"},
+		&cli.StringFlag{Name: "tz", Usage: "time zone in the container: a zone name (Europe/Berlin) or local"},
+		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
+		&cli.StringSliceFlag{Name: "label-file", Usage: "read labels (key=value lines) from a file"},
+		&cli.BoolFlag{Name: "replace", Usage: "remove (with force) a container of the same --name first"},
+		&cli.StringFlag{Name: "kernel-memory", Usage: "no longer supported: ignored, with a warning", Hidden: true},
+	}, append(securityFlags(), networkFlags()...)...), append(resourceFlags(true), createPullFlags()...)...) // security_flags.go network.go pull.go
 }
 
 // createOptions maps create/run flags onto the engine's options struct.
 func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
+	if err := createConflicts(c); err != nil { // ctrflags.go
+		return nil, err
+	}
+	if c.IsSet("kernel-memory") {
+		logrus.Warn("The --kernel-memory flag is no longer supported. This flag is a noop.")
+	}
 	if c.NArg() < 1 {
 		return nil, fmt.Errorf("%s requires at least 1 argument: the image: %w", c.Command.Name, errdefs.ErrInvalidArgument)
 	}
@@ -63,7 +77,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		Name:          c.String("name"),
 		WorkingDir:    c.String("workdir"),
 		User:          c.String("user"),
-		GroupAdd:      c.StringSlice("group-add"),
+		GroupAdd:      commaList(c.StringSlice("group-add")), // ctrflags.go
 		Hostname:      c.String("hostname"),
 		Tty:           c.Bool("tty"),
 		Interactive:   c.Bool("interactive"),
@@ -79,7 +93,19 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		Resources:     resourceOptions(c),
 		Mounts:        mountOptions(c), // mount.go
 	}
+	if err := rmiOptions(c, o); err != nil {
+		return nil, err
+	}
+	o.Timezone = c.String("tz")
+	cidFile, cerr := absPath(c.String("cidfile")) // ctrflags.go
+	if cerr != nil {
+		return nil, cerr
+	}
+	o.CIDFile = cidFile
 	networkOptions(c, o) // network.go
+	if err := createPullOptions(c, o); err != nil {
+		return nil, err // pull.go
+	}
 	if c.IsSet("stop-timeout") {
 		t := c.Uint("stop-timeout")
 		o.StopTimeout = &t
@@ -92,7 +118,11 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 	if o.Env, err = parseEnv(c.StringSlice("env-file"), c.StringSlice("env")); err != nil {
 		return nil, err
 	}
-	if o.Labels, err = parseKeyValues("label", c.StringSlice("label")); err != nil {
+	fileLabels, err := readLabelFiles(c.StringSlice("label-file")) // ctrflags.go
+	if err != nil {
+		return nil, err
+	}
+	if o.Labels, err = parseKeyValues("label", append(fileLabels, c.StringSlice("label")...)); err != nil {
 		return nil, err
 	}
 	if o.Annotations, err = parseKeyValues("annotation", c.StringSlice("annotation")); err != nil {
@@ -193,8 +223,14 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := replaceExisting(c, rt, o.Name); err != nil { // ctrflags.go
+				return err
+			}
 			ctr, err := rt.Create(c.Context, o)
 			if err != nil {
+				return err
+			}
+			if err := writeCIDFile(rt, ctr); err != nil { // ctrflags.go
 				return err
 			}
 			fmt.Println(ctr.ID)
@@ -206,6 +242,7 @@ func createCommand() *cli.Command {
 func runCommand() *cli.Command {
 	flags := append(createFlags(),
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
+		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams: stdin, stdout, stderr"},
 		&cli.StringFlag{Name: "detach-keys", Usage: "key sequence for detaching", Value: "ctrl-p,ctrl-q"},
 		&cli.BoolFlag{Name: "sig-proxy", Usage: "proxy received signals to the container", Value: true},
 	)
@@ -223,8 +260,14 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
 			}
+			if err := replaceExisting(c, rt, o.Name); err != nil { // ctrflags.go
+				return err
+			}
 			ctr, err := rt.Create(c.Context, o)
 			if err != nil {
+				return err
+			}
+			if err := writeCIDFile(rt, ctr); err != nil { // ctrflags.go
 				return err
 			}
 			if c.Bool("detach") {
@@ -235,7 +278,15 @@ func runCommand() *cli.Command {
 				fmt.Println(ctr.ID)
 				return nil
 			}
-			code, err := attachAndStart(c.Context, rt, ctr.ID, o.Tty, o.Interactive, keys, c.Bool("sig-proxy"), true)
+			only, err := attachFlag(c) // ctrflags.go
+			if err != nil {
+				removeIfAuto(rt, ctr)
+				return err
+			}
+			if stdinOnly(only) { // ctrflags.go
+				fmt.Println(ctr.ID) // no output of the container's to show: its ID, as podman prints
+			}
+			code, err := attachAndStart(c.Context, rt, ctr.ID, o.Tty, o.Interactive, keys, c.Bool("sig-proxy"), true, only...)
 			if err != nil {
 				removeIfAuto(rt, ctr)
 				return err
@@ -244,6 +295,7 @@ func runCommand() *cli.Command {
 				if _, err := rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true, Volumes: true}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 					return err
 				}
+				removeImageOf(rt, ctr)
 			}
 			if code != 0 {
 				return exitError{code}
@@ -261,8 +313,9 @@ func removeIfAuto(rt *libservin.Runtime, ctr *libservin.Container) {
 
 // attachAndStart attaches the terminal to a container (starting it when
 // start is set) and returns its exit code. A detach returns 0.
-func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, stdin bool, keys []byte, sigProxy, start bool) (int, error) {
+func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, stdin bool, keys []byte, sigProxy, start bool, only ...string) (int, error) {
 	streams := &libservin.AttachStreams{Stdout: os.Stdout, Stderr: os.Stderr}
+	stdin = selectStreams(streams, stdin, only) // ctrflags.go: run --attach
 	if stdin {
 		streams.Stdin = monitor.DetachReader(os.Stdin, keys)
 	}
@@ -334,21 +387,11 @@ func startCommand() *cli.Command {
 			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 			&cli.BoolFlag{Name: "sig-proxy", Value: true},
 			&cli.BoolFlag{Name: "all", Usage: "start all containers"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "start the containers that match (ps's filters and restart-policy=)"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			names := c.Args().Slice()
-			if c.Bool("all") {
-				cs, err := rt.Containers(c.Context)
-				if err != nil {
-					return err
-				}
-				names = nil
-				for _, ctr := range cs {
-					if !ctr.Running() {
-						names = append(names, ctr.ID)
-					}
-				}
-			} else if err := requireArgs(c, 1, "start CONTAINER"); err != nil {
+			names, err := startTargets(c, rt) // startfilter.go
+			if err != nil {
 				return err
 			}
 			if c.Bool("attach") || c.Bool("interactive") {
@@ -375,20 +418,30 @@ func startCommand() *cli.Command {
 				}
 				return nil
 			}
-			return forEach(names, func(n string) (string, error) {
+			err = forEach(names, func(n string) (string, error) {
 				_, err := rt.Start(c.Context, n, libservin.StartOptions{})
 				return n, err
 			})
+			if err != nil {
+				// start's own failure, even when the command was not
+				// found (run says 127 for that): podman exits 125.
+				return codedError{err: err, code: errdefs.ExitServinError} // ctrflags.go
+			}
+			return nil
 		}),
 	}
 }
 
 func allOrArgs(c *cli.Context, rt *libservin.Runtime, filter func(*libservin.Container) bool) ([]string, error) {
 	if !c.Bool("all") {
-		if c.NArg() == 0 {
+		fromFiles, err := cidfileNames(c) // ctrflags.go
+		if err != nil {
+			return nil, err
+		}
+		if c.NArg() == 0 && len(c.StringSlice("cidfile")) == 0 {
 			return nil, fmt.Errorf("%q requires a container name or ID, or --all: %w", c.Command.Name, errdefs.ErrInvalidArgument)
 		}
-		return c.Args().Slice(), nil
+		return append(c.Args().Slice(), fromFiles...), nil
 	}
 	cs, err := rt.Containers(c.Context)
 	if err != nil {
@@ -411,20 +464,17 @@ func stopCommand() *cli.Command {
 		Usage:     "stop one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
+			timeFlag("seconds to wait before killing the container (-1: no limit)", "timeout"),
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "stop all running containers"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
+			cidfileFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, running)
 			if err != nil {
 				return err
 			}
-			var timeout *uint
-			if c.IsSet("time") {
-				t := c.Uint("time")
-				timeout = &t
-			}
+			timeout := timeValue(c)
 			return forEach(names, func(n string) (string, error) {
 				_, err := rt.Stop(c.Context, n, timeout)
 				if err != nil && c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound) {
@@ -444,6 +494,7 @@ func killCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal all running containers"},
+			cidfileFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if _, err := libservin.ParseSignal(c.String("signal")); err != nil {
@@ -467,8 +518,9 @@ func restartCommand() *cli.Command {
 		Usage:     "restart one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
+			timeFlag("seconds to wait before killing the container (-1: no limit)"),
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "restart all containers"},
+			cidfileFlag(),
 			&cli.BoolFlag{Name: "running", Usage: "restart only running containers (with --all)"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
@@ -480,11 +532,7 @@ func restartCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var timeout *uint
-			if c.IsSet("time") {
-				t := c.Uint("time")
-				timeout = &t
-			}
+			timeout := timeValue(c)
 			return forEach(names, func(n string) (string, error) {
 				ctr, err := rt.Container(c.Context, n)
 				if err != nil {
@@ -506,21 +554,23 @@ func rmCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove running containers too"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all containers"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
-			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for stop before killing"},
+			timeFlag("seconds to wait for stop before killing (-1: no limit)"),
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the containers' anonymous volumes"},
+			&cli.BoolFlag{Name: "depend", Usage: "first remove the containers that depend on these"},
+			cidfileFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, nil)
 			if err != nil {
 				return err
 			}
-			o := libservin.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes")}
-			if c.IsSet("time") {
-				t := c.Uint("time")
-				o.Timeout = &t
+			// --all removes dependents first too, as podman does.
+			o := libservin.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes"), Timeout: timeValue(c), Depend: c.Bool("depend") || c.Bool("all")}
+			if c.Bool("depend") {
+				return rmExitError(removeWithDependents(c.Context, rt, names, o)) // ctrflags.go
 			}
 			// Like podman, --force also means "a missing container is fine".
-			return removeContainers(c.Context, rt, names, o, c.Bool("ignore") || c.Bool("force"))
+			return rmExitError(removeContainers(c.Context, rt, names, o, c.Bool("ignore") || c.Bool("force")))
 		}),
 	}
 }
@@ -540,9 +590,16 @@ func removeContainers(ctx context.Context, rt *libservin.Runtime, names []string
 			sem <- struct{}{}
 			defer func() { <-sem; done <- struct{}{} }()
 			_, err := rt.Remove(ctx, n, o)
+			if err != nil && o.Depend && errors.Is(err, errdefs.ErrNotFound) {
+				err = nil // removed first as another's dependent
+			}
 			if err != nil && ignore && errors.Is(err, errdefs.ErrNotFound) {
 				err = nil
 				n = ""
+			}
+			if errors.Is(err, errdefs.ErrNotFound) {
+				// podman's rm words it so (name and ID the other way round).
+				err = errdefs.Worded(errdefs.ErrNotFound, "no container with ID or name %q found: no such container", n)
 			}
 			results[i] = result{n, err}
 		}(i, n)
@@ -573,6 +630,7 @@ func waitCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "condition", Usage: "condition to wait on (stopped, exited)"},
+			&cli.BoolFlag{Name: "ignore", Usage: "print -1 for a container that does not exist instead of failing"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if err := requireArgs(c, 1, "wait CONTAINER"); err != nil {
@@ -585,6 +643,9 @@ func waitCommand() *cli.Command {
 			}
 			return forEach(c.Args().Slice(), func(n string) (string, error) {
 				code, err := rt.Wait(c.Context, n)
+				if err != nil && c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound) {
+					return "-1", nil
+				}
 				return fmt.Sprint(code), err
 			})
 		}),
@@ -642,7 +703,8 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "privileged", Usage: "accepted for compatibility"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 2, "exec CONTAINER COMMAND [ARG...]"); err != nil {
+			// A missing command is the engine's error, worded as podman's.
+			if err := requireArgs(c, 1, "exec CONTAINER COMMAND [ARG...]"); err != nil {
 				return err
 			}
 			env, err := parseEnv(c.StringSlice("env-file"), c.StringSlice("env"))
@@ -725,7 +787,7 @@ func pauseCommand() *cli.Command {
 		Name:      "pause",
 		Usage:     "pause all processes in one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag()},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusRunning })
 			if err != nil {
@@ -744,7 +806,7 @@ func unpauseCommand() *cli.Command {
 		Name:      "unpause",
 		Usage:     "unpause all processes in one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag()},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusPaused })
 			if err != nil {

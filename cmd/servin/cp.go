@@ -31,7 +31,7 @@ func splitCpArg(s string) (container, path string) {
 func cpCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "cp",
-		Usage:     "copy files between a container and the host (- is a tar stream on stdin/stdout)",
+		Usage:     "copy files between a container and the host, or between containers (- is a tar stream on stdin/stdout)",
 		ArgsUsage: "[CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Value: true, Usage: "give files copied into a container to its user (false: keep the source owners)"},
@@ -46,12 +46,13 @@ func cpCommand() *cli.Command {
 			dstCtr, dst := splitCpArg(c.Args().Get(1))
 			o := libservin.CopyOptions{Chown: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
 			switch {
-			case srcCtr != "" && dstCtr != "":
-				return fmt.Errorf("copying between two containers is not supported: copy to the host first: %w", errdefs.ErrInvalidArgument)
-			case srcCtr == "" && dstCtr == "":
-				return fmt.Errorf("one of the paths must name a container (CONTAINER:PATH): %w", errdefs.ErrInvalidArgument)
 			case src == "" || dst == "":
-				return fmt.Errorf("empty path: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("invalid arguments %q, %q: you must specify paths: %w", c.Args().Get(0), c.Args().Get(1), errdefs.ErrInvalidArgument)
+			case srcCtr == "" && dstCtr == "":
+				// podman's words, then what they mean.
+				return fmt.Errorf("name or ID cannot be empty: one of the paths must name a container (CONTAINER:PATH): %w", errdefs.ErrInvalidArgument)
+			case srcCtr != "" && dstCtr != "":
+				return rt.CopyBetweenContainers(c.Context, srcCtr, src, dstCtr, dst, o)
 			case srcCtr != "" && dst == "-":
 				w := bufio.NewWriterSize(os.Stdout, 1<<20)
 				if err := rt.CopyArchiveFromContainer(c.Context, srcCtr, src, w, o); err != nil {
@@ -61,7 +62,9 @@ func cpCommand() *cli.Command {
 			case srcCtr != "":
 				return rt.CopyFromContainer(c.Context, srcCtr, src, dst, o)
 			case src == "-":
-				return rt.CopyArchiveToContainer(c.Context, dstCtr, dst, bufio.NewReaderSize(os.Stdin, 1<<20), o)
+				// Unbuffered: the unpacker reads an archive file given as
+				// stdin in place.
+				return rt.CopyArchiveToContainer(c.Context, dstCtr, dst, os.Stdin, o)
 			default:
 				return rt.CopyToContainer(c.Context, dstCtr, src, dst, o)
 			}

@@ -1,7 +1,7 @@
 package main
 
-// inspect: the JSON view of containers and images, or a --format
-// template over it.
+// inspect: the JSON view of containers, images, volumes and networks, or
+// a --format template over it.
 
 import (
 	"bufio"
@@ -24,6 +24,8 @@ const (
 	inspectAll       = "all"
 	inspectContainer = "container"
 	inspectImage     = "image"
+	inspectVolume    = "volume"
+	inspectNetwork   = "network"
 )
 
 func inspectFlags(withType bool) []cli.Flag {
@@ -32,7 +34,7 @@ func inspectFlags(withType bool) []cli.Flag {
 		&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "accepted for compatibility; sizes are not computed"},
 	}
 	if withType {
-		flags = append(flags, &cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: inspectAll, Usage: "container, image or all"})
+		flags = append(flags, &cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: inspectAll, Usage: "container, image, volume, network or all"})
 	}
 	return flags
 }
@@ -40,7 +42,7 @@ func inspectFlags(withType bool) []cli.Flag {
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "display the configuration of containers or images",
+		Usage:     "display the configuration of containers, images, volumes or networks",
 		ArgsUsage: "NAME [NAME...]",
 		Flags:     inspectFlags(true),
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
@@ -76,10 +78,14 @@ func imageInspectCommand() *cli.Command {
 }
 
 // runInspect looks every name up (as a container first, then as an image,
-// as podman does), prints what it found, then reports the failures.
+// a volume and a network, as podman does), prints what it found, then
+// reports the failures.
 func runInspect(c *cli.Context, rt *libservin.Runtime, typ string) error {
-	if typ != inspectAll && typ != inspectContainer && typ != inspectImage {
-		return fmt.Errorf("invalid type %q: must be %q, %q or %q: %w", typ, inspectContainer, inspectImage, inspectAll, errdefs.ErrInvalidArgument)
+	switch typ {
+	case inspectAll, inspectContainer, inspectImage, inspectVolume, inspectNetwork:
+	default:
+		return fmt.Errorf("invalid type %q: must be %q, %q, %q, %q or %q: %w", typ,
+			inspectContainer, inspectImage, inspectVolume, inspectNetwork, inspectAll, errdefs.ErrInvalidArgument)
 	}
 	if err := requireArgs(c, 1, c.Command.Name+" NAME [NAME...]"); err != nil {
 		return err
@@ -135,21 +141,59 @@ func runInspect(c *cli.Context, rt *libservin.Runtime, typ string) error {
 	return nil
 }
 
-func inspectOne(c *cli.Context, rt *libservin.Runtime, typ, name string) (any, error) {
-	if typ != inspectImage {
+// inspectLookups are the kinds of object inspect finds, in the order
+// podman tries them for a name without --type.
+var inspectLookups = []struct {
+	typ  string
+	find func(c *cli.Context, rt *libservin.Runtime, name string) (any, error)
+}{
+	{inspectContainer, func(c *cli.Context, rt *libservin.Runtime, name string) (any, error) {
 		ic, err := rt.Inspect(c.Context, name)
-		if err == nil || typ == inspectContainer || !errors.Is(err, errdefs.ErrNotFound) {
-			return ic, err
+		if err != nil {
+			return nil, err
+		}
+		return ic, nil
+	}},
+	{inspectImage, func(c *cli.Context, rt *libservin.Runtime, name string) (any, error) {
+		img, err := rt.Image(c.Context, name)
+		if err != nil {
+			return nil, err
+		}
+		return newImageInspect(rt, img), nil
+	}},
+	{inspectVolume, func(c *cli.Context, rt *libservin.Runtime, name string) (any, error) {
+		v, err := rt.Volume(c.Context, name)
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}},
+	{inspectNetwork, func(c *cli.Context, rt *libservin.Runtime, name string) (any, error) {
+		n, err := rt.InspectNetwork(c.Context, name)
+		if err != nil {
+			return nil, err
+		}
+		return n, nil
+	}},
+}
+
+// inspectOne finds name as an object of kind typ, or of the first kind
+// that has it (all). Only "not found" moves on to the next kind: any
+// other failure is reported as it is.
+func inspectOne(c *cli.Context, rt *libservin.Runtime, typ, name string) (any, error) {
+	for _, l := range inspectLookups {
+		if typ != inspectAll && typ != l.typ {
+			continue
+		}
+		v, err := l.find(c, rt, name)
+		if err == nil {
+			return v, nil
+		}
+		if typ != inspectAll || !errors.Is(err, errdefs.ErrNotFound) {
+			return nil, fmt.Errorf("inspecting object: %w", err)
 		}
 	}
-	img, err := rt.Image(c.Context, name)
-	if err != nil {
-		if typ == inspectAll && errors.Is(err, errdefs.ErrNotFound) {
-			return nil, fmt.Errorf("%w: %q", errdefs.ErrNotFound, name)
-		}
-		return nil, err
-	}
-	return newImageInspect(rt, img), nil
+	return nil, fmt.Errorf("inspecting object: %w: %q", errdefs.ErrNotFound, name)
 }
 
 // inspectNormalize lets templates use the JSON key ".Id" for the Go field

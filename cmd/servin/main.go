@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/servin/servin/libservin"
@@ -58,7 +61,15 @@ func run(args []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	var ce codedError // ctrflags.go
+	if errors.As(err, &ce) && ce.bare {
+		fmt.Fprintln(os.Stderr, errMessage(err))
+		return ce.code
+	}
 	fmt.Fprintf(os.Stderr, "Error: %s\n", errMessage(err))
+	if errors.As(err, &ce) {
+		return ce.code
+	}
 	return errdefs.ExitCode(err)
 }
 
@@ -78,8 +89,9 @@ func newApp() *cli.App {
 		Flags:                     globalFlags(),
 		Commands:                  commands(),
 		OnUsageError:              usageError,
+		Action:                    unknownCommand,
 		ExitErrHandler:            func(*cli.Context, error) {},
-		Before:                    applyLogLevel, // pull.go
+		Before:                    beforeCommand,
 	}
 	setUsageErrors(app.Commands)
 	return app
@@ -94,7 +106,61 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Usage: "configuration file", Value: "/etc/servin/servin.conf", EnvVars: []string{"SERVIN_CONFIG"}},
 		&cli.StringFlag{Name: "log-level", Usage: "log level (debug, info, warn, error)", Value: "warn"},
 		&cli.StringFlag{Name: "monitor-path", Usage: "path of the servin-monitor binary", EnvVars: []string{"SERVIN_MONITOR"}},
+		&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "log at debug level (--log-level=debug)"},
+		&cli.BoolFlag{Name: "noout", Usage: "discard the command's standard output"},
+		&cli.StringFlag{Name: "out", Usage: "send the command's standard output to a file"},
 	}
+}
+
+// beforeCommand applies the global flags that act before any command.
+func beforeCommand(c *cli.Context) error {
+	if err := redirectStdout(c); err != nil {
+		return err
+	}
+	if err := checkLogLevel(c); err != nil {
+		return err
+	}
+	if err := applyLogLevel(c); err != nil { // pull.go
+		return err
+	}
+	logrus.Infof("servin filtering at log level %s", logrus.GetLevel())
+	logrus.Debugf("Called %s with %q", strings.Join(c.Args().Slice()[:min(1, c.NArg())], " "), os.Args)
+	logrus.Tracef("configuration file %s, root %q, run root %q", c.String("config"), c.String("root"), c.String("runroot"))
+	return nil
+}
+
+// checkLogLevel validates --log-level and --debug as podman does (exit 1,
+// its wording), and makes --debug mean --log-level=debug.
+func checkLogLevel(c *cli.Context) error {
+	if c.Bool("debug") {
+		if c.IsSet("log-level") {
+			return codedError{err: errors.New("Setting --log-level and --debug is not allowed"), code: 1, bare: true}
+		}
+		return c.Set("log-level", "debug")
+	}
+	if _, err := logrus.ParseLevel(c.String("log-level")); err != nil {
+		return codedError{err: fmt.Errorf("Log Level %q is not supported, choose from: trace, debug, info, warn, warning, error, fatal, panic", c.String("log-level")), code: 1, bare: true}
+	}
+	return nil
+}
+
+// redirectStdout implements --noout and --out: everything the command
+// would print on standard output (IDs, tables, a container's output) goes
+// to /dev/null or to the file instead.
+func redirectStdout(c *cli.Context) error {
+	path := c.String("out")
+	if c.Bool("noout") {
+		path = os.DevNull
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening --out file: %w: %w", err, errdefs.ErrInvalidArgument)
+	}
+	os.Stdout = f
+	return nil
 }
 
 // commands lists every top-level command; each lives in its own file.
@@ -189,6 +255,7 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		CNIPluginDir:   findCNIPlugins(), // network.go
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
+		Version:        version,
 	}
 	if c.IsSet("config") {
 		opts.ConfigPath = c.String("config")
@@ -212,7 +279,10 @@ func withRuntime(fn func(c *cli.Context, rt *libservin.Runtime) error) cli.Actio
 		if err != nil {
 			return err
 		}
-		defer rt.Close()
+		defer func() {
+			logrus.Debugf("Shutting down engines")
+			rt.Close()
+		}()
 		return fn(c, rt)
 	}
 }
@@ -256,7 +326,78 @@ func hasPrefixAny(s string, p ...string) bool {
 // usageError reports a flag problem as podman does: one line naming it,
 // exit 125, no help dump.
 func usageError(c *cli.Context, err error, isSub bool) error {
-	return fmt.Errorf("%w\nSee 'servin %s --help': %w", err, c.Command.FullName(), errdefs.ErrInvalidArgument)
+	cmd := "servin"
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		cmd += " " + c.Command.FullName()
+	}
+	return usageErr{fmt.Sprintf("%s\nSee '%s --help'", podmanFlagError(c, err), cmd)}
+}
+
+// usageErr is a command-line mistake: exit 125 like every invalid
+// argument, but its message is only what podman prints.
+type usageErr struct{ msg string }
+
+func (e usageErr) Error() string { return e.msg }
+func (e usageErr) Unwrap() error { return errdefs.ErrInvalidArgument }
+
+var (
+	undefinedFlagRE = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
+	needsArgRE      = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
+)
+
+// podmanFlagError words the flag parser's errors as podman's (cobra's),
+// which scripts and tests match: "unknown flag: --foo", "flag needs an
+// argument: 'h' in -h".
+func podmanFlagError(c *cli.Context, err error) string {
+	msg := err.Error()
+	if m := undefinedFlagRE.FindStringSubmatch(msg); m != nil {
+		if len(m[1]) == 1 {
+			return fmt.Sprintf("unknown shorthand flag: '%s' in -%s", m[1], m[1])
+		}
+		return "unknown flag: --" + m[1]
+	}
+	if m := needsArgRE.FindStringSubmatch(msg); m != nil {
+		if short := typedShortName(c, m[1]); short != "" {
+			return fmt.Sprintf("flag needs an argument: '%s' in -%s", short, short)
+		}
+		return "flag needs an argument: --" + m[1]
+	}
+	return msg
+}
+
+// typedShortName is the one-letter alias of flag name when the user typed
+// it so (the arguments are normalized to long names before parsing).
+func typedShortName(c *cli.Context, name string) string {
+	if c.Command == nil {
+		return ""
+	}
+	for _, f := range c.Command.Flags {
+		names := f.Names()
+		if len(names) == 0 || names[0] != name {
+			continue
+		}
+		for _, alias := range names[1:] {
+			if len(alias) == 1 && slices.Contains(os.Args, "-"+alias) {
+				return alias
+			}
+		}
+	}
+	return ""
+}
+
+// unknownCommand runs when the first argument names no command: podman's
+// messages, an unknown flag first ("servin bad --invalid").
+func unknownCommand(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
+	}
+	for _, a := range c.Args().Slice()[1:] {
+		if strings.HasPrefix(a, "--") && len(a) > 2 {
+			name, _, _ := strings.Cut(a[2:], "=")
+			return usageErr{fmt.Sprintf("unknown flag: --%s\nSee 'servin --help'", name)}
+		}
+	}
+	return usageErr{fmt.Sprintf("unrecognized command `servin %s`\nTry 'servin --help' for more information", c.Args().First())}
 }
 
 func setUsageErrors(cmds []*cli.Command) {

@@ -21,6 +21,8 @@ func mountOptions(c *cli.Context) libservin.MountOptions {
 		Tmpfs:       c.StringSlice("tmpfs"),
 		VolumesFrom: c.StringSlice("volumes-from"),
 		ImageVolume: c.String("image-volume"),
+		// container.go's --volume-driver
+		VolumeDriver: c.String("volume-driver"),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/network"
 )
 
 const psDefaultFormat = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -106,6 +107,7 @@ func psAction(c *cli.Context, rt *libservin.Runtime) error {
 		docs := make([]psJSON, len(sel))
 		for i, ctr := range sel {
 			docs[i] = newPsJSON(ctr, now)
+			docs[i].Ports = rt.PublishedPorts(ctr)
 		}
 		return writeJSON(out, docs, "  ", true)
 	case format == "" || format == "table":
@@ -117,7 +119,9 @@ func psAction(c *cli.Context, rt *libservin.Runtime) error {
 	}
 	rows := make([]any, len(sel))
 	for i, ctr := range sel {
-		rows[i] = newPsRow(ctr, now, noTrunc)
+		row := newPsRow(ctr, now, noTrunc)
+		row.Ports = network.FormatPorts(rt.PublishedPorts(ctr))
+		rows[i] = row
 	}
 	return p.print(out, rows, c.Bool("noheading"))
 }
@@ -163,7 +167,7 @@ type psRow struct {
 	Status       string
 	State        string
 	Names        string
-	Labels       map[string]string
+	Labels       psLabels // ps_podman.go
 	Ports        string
 	Mounts       []string
 	Networks     string
@@ -194,7 +198,7 @@ func newPsRow(c *libservin.Container, now time.Time, noTrunc bool) psRow {
 		ID: id, Image: c.ImageName, ImageID: imageID, Command: cmd,
 		Created: created, CreatedAt: created,
 		CreatedHuman: humanDuration(now, c.Created), RunningFor: humanDuration(now, c.Created),
-		Status: status, State: status, Names: c.Name, Labels: c.Config.Labels,
+		Status: status, State: c.State.Status, Names: c.Name, Labels: c.Config.Labels,
 		Mounts: []string{}, Pid: c.State.Pid, ExitCode: c.State.ExitCode,
 		Exited: exited(c), ExitedAt: c.State.FinishedAt.Unix(), StartedAt: c.State.StartedAt.Unix(),
 		AutoRemove: c.Config.AutoRemove,
@@ -205,21 +209,19 @@ func exited(c *libservin.Container) bool {
 	return c.State.Status == libservin.StatusExited || c.State.Status == "stopped"
 }
 
-// containerStatus is the STATUS column: "Up 3 seconds", "Up 3 seconds
-// (Paused)", "Exited (0) 2 seconds ago", "Created".
+// containerStatus is the STATUS column: "Up 3 seconds", "Paused",
+// "Exited (0) 2 seconds ago", "Created".
 func containerStatus(c *libservin.Container, now time.Time) string {
 	st := c.State
 	switch st.Status {
-	case libservin.StatusRunning, libservin.StatusPaused:
+	case libservin.StatusPaused:
+		return "Paused" // as podman's ps says
+	case libservin.StatusRunning:
 		started := st.StartedAt
 		if started.IsZero() {
 			started = c.Created
 		}
-		s := "Up " + unitsDuration(now.Sub(started))
-		if st.Status == libservin.StatusPaused {
-			s += " (Paused)"
-		}
-		return s
+		return "Up " + unitsDuration(now.Sub(started))
 	case libservin.StatusExited, "stopped":
 		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, humanDuration(now, st.FinishedAt))
 	case libservin.StatusCreated, "configured":
@@ -235,30 +237,30 @@ func unitsDuration(d time.Duration) string {
 
 // psJSON is one element of `ps --format json`, shaped like podman's.
 type psJSON struct {
-	AutoRemove bool              `json:"AutoRemove"`
-	Command    []string          `json:"Command"`
-	CreatedAt  string            `json:"CreatedAt"`
-	Exited     bool              `json:"Exited"`
-	ExitedAt   int64             `json:"ExitedAt"`
-	ExitCode   int               `json:"ExitCode"`
-	ID         string            `json:"Id"`
-	Image      string            `json:"Image"`
-	ImageID    string            `json:"ImageID"`
-	IsInfra    bool              `json:"IsInfra"`
-	Labels     map[string]string `json:"Labels"`
-	Mounts     []string          `json:"Mounts"`
-	Names      []string          `json:"Names"`
-	Namespaces struct{}          `json:"Namespaces"`
-	Networks   []string          `json:"Networks"`
-	Pid        int               `json:"Pid"`
-	Pod        string            `json:"Pod"`
-	PodName    string            `json:"PodName"`
-	Ports      []any             `json:"Ports"`
-	Size       any               `json:"Size"`
-	StartedAt  int64             `json:"StartedAt"`
-	State      string            `json:"State"`
-	Status     string            `json:"Status"`
-	Created    int64             `json:"Created"`
+	AutoRemove bool                  `json:"AutoRemove"`
+	Command    []string              `json:"Command"`
+	CreatedAt  string                `json:"CreatedAt"`
+	Exited     bool                  `json:"Exited"`
+	ExitedAt   int64                 `json:"ExitedAt"`
+	ExitCode   int                   `json:"ExitCode"`
+	ID         string                `json:"Id"`
+	Image      string                `json:"Image"`
+	ImageID    string                `json:"ImageID"`
+	IsInfra    bool                  `json:"IsInfra"`
+	Labels     map[string]string     `json:"Labels"`
+	Mounts     []string              `json:"Mounts"`
+	Names      []string              `json:"Names"`
+	Namespaces struct{}              `json:"Namespaces"`
+	Networks   []string              `json:"Networks"`
+	Pid        int                   `json:"Pid"`
+	Pod        string                `json:"Pod"`
+	PodName    string                `json:"PodName"`
+	Ports      []network.PortMapping `json:"Ports"`
+	Size       any                   `json:"Size"`
+	StartedAt  int64                 `json:"StartedAt"`
+	State      string                `json:"State"`
+	Status     string                `json:"Status"`
+	Created    int64                 `json:"Created"`
 }
 
 func newPsJSON(c *libservin.Container, now time.Time) psJSON {
@@ -321,12 +323,13 @@ func psFilter(filters map[string][]string) (ctrMatcher, error) {
 func psFilterOne(key, v string) (ctrMatcher, error) {
 	switch key {
 	case "id":
-		return func(c *libservin.Container, _ []*libservin.Container) bool { return strings.HasPrefix(c.ID, v) }, nil
+		return idFilter(v), nil
 	case "name":
 		// Like podman, a pattern that does not compile matches nothing.
 		re, err := regexp.Compile(v)
+		// docker's "/name" spelling matches too (podman's "^/name$").
 		return func(c *libservin.Container, _ []*libservin.Container) bool {
-			return err == nil && re.MatchString(c.Name)
+			return err == nil && (re.MatchString(c.Name) || re.MatchString("/"+c.Name))
 		}, nil
 	case "status":
 		if !containerStates[v] {

@@ -43,7 +43,7 @@ func TestContainerStatus(t *testing.T) {
 	stopping := testContainer("e", "e1", libservin.StatusStopping, 10*time.Second)
 	cases := map[*libservin.Container]string{
 		run:      "Up 9 seconds",
-		paused:   "Up 9 seconds (Paused)",
+		paused:   "Paused",
 		exited:   "Exited (3) 8 seconds ago",
 		created:  "Created",
 		stopping: "Stopping",

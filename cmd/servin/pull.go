@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -76,10 +77,46 @@ func progressWriter(c *cli.Context) io.Writer {
 	return os.Stderr
 }
 
+// retryFlags are the flags of commands that retry a failed pull or push.
+func retryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.UintFlag{Name: "retry", Value: 3, Usage: "number of times to retry after a transient network or registry error"},
+		&cli.StringFlag{Name: "retry-delay", Usage: "delay between retries (default: 1s, then doubling)"},
+	}
+}
+
+// pullOptions maps the remote, platform, retry and decryption flags of
+// pull, run and create onto options.
+func pullOptions(c *cli.Context) (libservin.PullOptions, error) {
+	ro, err := remoteOptions(c)
+	if err != nil {
+		return libservin.PullOptions{}, err
+	}
+	ro.ReportWriter = progressWriter(c)
+	o := libservin.PullOptions{RemoteOptions: ro, DecryptionKeys: c.StringSlice("decryption-key")}
+	o.RetryOptions, err = retryOptions(c)
+	return o, err
+}
+
+// retryOptions maps retryFlags onto options.
+func retryOptions(c *cli.Context) (libservin.RetryOptions, error) {
+	o := libservin.RetryOptions{Retries: c.Uint("retry")}
+	if d := c.String("retry-delay"); d != "" {
+		var err error
+		if o.RetryDelay, err = time.ParseDuration(d); err != nil || o.RetryDelay < 0 {
+			return o, fmt.Errorf("invalid --retry-delay %q: want a duration such as 2s: %w", d, errdefs.ErrInvalidArgument)
+		}
+	}
+	return o, nil
+}
+
 func pullCommand() *cli.Command {
 	flags := append(remoteFlags(), platformFlags()...)
+	flags = append(flags, retryFlags()...)
 	flags = append(flags,
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
+		&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "pull every tagged image of the repository"},
+		&cli.StringFlag{Name: "policy", Value: "always", Usage: "pull policy: always, missing, newer or never"},
 		&cli.StringSliceFlag{Name: "decryption-key", Usage: "KEY[:PASSPHRASE] to decrypt encrypted layers"},
 		&cli.StringFlag{Name: "signature-policy", Usage: "signature policy file (default /etc/servin/policy.json)", Hidden: true},
 	)
@@ -92,22 +129,72 @@ func pullCommand() *cli.Command {
 			if err := requireArgs(c, 1, "pull IMAGE [IMAGE...]"); err != nil {
 				return err
 			}
-			ro, err := remoteOptions(c)
+			o, err := pullOptions(c)
 			if err != nil {
 				return err
 			}
-			ro.ReportWriter = progressWriter(c)
-			o := libservin.PullOptions{RemoteOptions: ro, DecryptionKeys: c.StringSlice("decryption-key")}
+			policy, err := libservin.ParsePullPolicy(c.String("policy"), libservin.PullAlways)
+			if err != nil {
+				return err
+			}
 			for _, name := range c.Args().Slice() {
-				img, err := rt.Pull(c.Context, name, o)
-				if err != nil {
+				if err := pullOne(c, rt, name, policy, o); err != nil {
 					return err
 				}
-				fmt.Println(img.ID)
 			}
 			return nil
 		}),
 	}
+}
+
+// pullOne pulls one image (or, with --all-tags, every tag of one
+// repository) and prints the IDs of the images pulled.
+func pullOne(c *cli.Context, rt *libservin.Runtime, name string, policy libservin.PullPolicy, o libservin.PullOptions) error {
+	if c.Bool("all-tags") {
+		if policy != libservin.PullAlways {
+			return fmt.Errorf("--all-tags only works with the pull policy always: %w", errdefs.ErrInvalidArgument)
+		}
+		images, err := rt.PullAllTags(c.Context, name, o)
+		for _, img := range images {
+			fmt.Println(img.ID)
+		}
+		return err
+	}
+	img, err := rt.ImageWithPolicy(c.Context, name, policy, o)
+	if err != nil {
+		return err
+	}
+	fmt.Println(img.ID)
+	return nil
+}
+
+// createPullFlags are the flags of run and create that say when and how
+// to pull the container's image.
+func createPullFlags() []cli.Flag {
+	flags := append(platformFlags(), retryFlags()...)
+	return append(flags,
+		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull the image: always, missing (when not stored), newer or never"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no pull progress"},
+		&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates when pulling (default: registries.conf)"},
+		&cli.StringFlag{Name: "authfile", Usage: "credentials file for pulling (default /run/servin/auth.json, or $REGISTRY_AUTH_FILE)"},
+		&cli.StringSliceFlag{Name: "decryption-key", Usage: "KEY[:PASSPHRASE] to decrypt encrypted layers of a pulled image"},
+	)
+}
+
+// createPullOptions fills the pull policy and pull options of run/create.
+// Pull progress goes to standard error so that standard output carries
+// only the container's ID or output.
+func createPullOptions(c *cli.Context, o *libservin.CreateOptions) error {
+	policy, err := libservin.ParsePullPolicy(c.String("pull"), libservin.PullMissing)
+	if err != nil {
+		return err
+	}
+	po, err := pullOptions(c)
+	if err != nil {
+		return err
+	}
+	o.Pull, o.PullOptions = policy, po
+	return nil
 }
 
 func pushCommand() *cli.Command {
@@ -123,6 +210,7 @@ func pushCommand() *cli.Command {
 		&cli.IntSliceFlag{Name: "encrypt-layer", Usage: "index of a layer to encrypt (negative counts from the top; default all)"},
 		&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file"},
 	)
+	flags = append(flags, retryFlags()...)
 	return &cli.Command{
 		Name:      "push",
 		Usage:     "copy an image from local storage to a registry",
@@ -142,6 +230,9 @@ func pushCommand() *cli.Command {
 				RemoveSignatures: c.Bool("remove-signatures"), SignBy: c.String("sign-by"),
 				SignBySigstoreKey: c.String("sign-by-sigstore-private-key"),
 				EncryptionKeys:    c.StringSlice("encryption-key"), EncryptLayers: c.IntSlice("encrypt-layer"),
+			}
+			if o.RetryOptions, err = retryOptions(c); err != nil {
+				return err
 			}
 			if f := c.String("sign-passphrase-file"); f != "" {
 				data, err := os.ReadFile(f)

@@ -28,6 +28,10 @@ func registryCommand() *cli.Command {
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key of --tls-cert"},
 			&cli.StringFlag{Name: "htpasswd", Usage: "htpasswd file (bcrypt entries): require basic authentication"},
 			&cli.StringFlag{Name: "realm", Value: "servin-registry", Usage: "basic authentication realm"},
+			&cli.StringFlag{Name: "auth-token-realm", Usage: "token server URL: require bearer tokens it issues (docker token authentication)"},
+			&cli.StringFlag{Name: "auth-token-service", Usage: "registry name tokens must be issued for (default servin-registry)"},
+			&cli.StringFlag{Name: "auth-token-issuer", Usage: "issuer tokens must name"},
+			&cli.StringFlag{Name: "auth-token-cert", Usage: "PEM certificates whose keys sign tokens"},
 			&cli.BoolFlag{Name: "access-log", Usage: "log every request to standard error"},
 		},
 		Action: registryServe,
@@ -53,6 +57,8 @@ func registryServe(c *cli.Context) error {
 		"--addr", c.String("addr"), "--root", c.String("root"),
 		"--tls-cert", c.String("tls-cert"), "--tls-key", c.String("tls-key"),
 		"--htpasswd", c.String("htpasswd"), "--realm", c.String("realm"),
+		"--auth-token-realm", c.String("auth-token-realm"), "--auth-token-service", c.String("auth-token-service"),
+		"--auth-token-issuer", c.String("auth-token-issuer"), "--auth-token-cert", c.String("auth-token-cert"),
 		"--log-level", c.String("log-level"), "--access-log=" + strconv.FormatBool(c.Bool("access-log")),
 	}
 	return syscall.Exec(helper, args, os.Environ())

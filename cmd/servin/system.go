@@ -59,6 +59,14 @@ func buildVersion() versionInfo {
 			}
 		}
 	}
+	if v.Built == 0 {
+		// Built outside a repository: the binary's own time will do.
+		if self, err := os.Executable(); err == nil {
+			if st, err := os.Stat(self); err == nil {
+				v.Built = st.ModTime().Unix()
+			}
+		}
+	}
 	v.BuiltTime = time.Unix(v.Built, 0).Format(time.ANSIC)
 	return v
 }
@@ -123,7 +131,7 @@ type systemInfo struct {
 type hostInfo struct {
 	Arch              string           `json:"arch" yaml:"arch"`
 	CgroupManager     string           `json:"cgroupManager" yaml:"cgroupManager"`
-	CgroupVersion     string           `json:"cgroupVersion" yaml:"cgroupVersion"`
+	CgroupsVersion    string           `json:"cgroupVersion" yaml:"cgroupVersion"` // podman's template name
 	CgroupControllers []string         `json:"cgroupControllers" yaml:"cgroupControllers"`
 	Conmon            componentInfo    `json:"conmon" yaml:"conmon"`
 	CPUs              int              `json:"cpus" yaml:"cpus"`
@@ -141,6 +149,8 @@ type hostInfo struct {
 	SwapFree          int64            `json:"swapFree" yaml:"swapFree"`
 	SwapTotal         int64            `json:"swapTotal" yaml:"swapTotal"`
 	Uptime            string           `json:"uptime" yaml:"uptime"`
+	NetworkBackend    string           `json:"networkBackend" yaml:"networkBackend"`
+	DatabaseBackend   string           `json:"databaseBackend" yaml:"databaseBackend"`
 
 	hostFeaturesInfo `yaml:",inline"` // info_security.go
 }
@@ -345,9 +355,10 @@ func gatherHost(opts libservin.Options) hostInfo {
 	h := hostInfo{
 		Arch: runtime.GOARCH, OS: runtime.GOOS, CPUs: runtime.NumCPU(),
 		CgroupManager: "cgroupfs", EventLogger: "database", LogDriver: "k8s-file",
+		NetworkBackend: "cni", DatabaseBackend: "sqlite",
 		Distribution: readDistribution("/etc/os-release"),
 	}
-	h.CgroupVersion, h.CgroupControllers = cgroupInfo()
+	h.CgroupsVersion, h.CgroupControllers = cgroupInfo()
 	h.Hostname, _ = os.Hostname()
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
@@ -497,7 +508,7 @@ func systemCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "system",
 		Usage:       "manage servin",
-		Subcommands: []*cli.Command{info, prune, systemDfCommand()},
+		Subcommands: []*cli.Command{info, prune, systemDfCommand(), eventsCommand()},
 	}
 }
 

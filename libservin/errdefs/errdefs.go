@@ -10,6 +10,7 @@ package errdefs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -84,3 +85,10 @@ func (c *classed) Error() string { return c.msg }
 func (c *classed) Unwrap() error { return c.class }
 
 func wrap(msg string, class error) error { return &classed{msg: msg, class: class} }
+
+// Worded is an error of class whose message is exactly the given text, not
+// followed by the class's name: for messages worded as podman's, which
+// scripts and tests match ("...: no such container").
+func Worded(class error, format string, args ...any) error {
+	return wrap(fmt.Sprintf(format, args...), class)
+}

@@ -31,6 +31,8 @@ import (
 // PullOptions tune Pull.
 type PullOptions struct {
 	RemoteOptions
+	// RetryOptions retry a registry pull that failed transiently.
+	RetryOptions
 	// DecryptionKeys are "keyfile[:password]" for encrypted layers.
 	DecryptionKeys []string
 }
@@ -80,7 +82,9 @@ func (s *Store) Pull(ctx context.Context, name string, o PullOptions) (*Image, e
 		if o.ReportWriter != nil && len(cands) > 1 {
 			fmt.Fprintf(o.ReportWriter, "Trying to pull %s...\n", named)
 		}
-		img, err := s.pullOne(ctx, sys, policy, copts, named, &o)
+		img, err := withRetry(ctx, o.RetryOptions, func() (*Image, error) {
+			return s.pullOne(ctx, sys, policy, copts, named, &o)
+		})
 		if err == nil {
 			return img, nil
 		}

@@ -21,6 +21,8 @@ import (
 // PushOptions tune Push.
 type PushOptions struct {
 	RemoteOptions
+	// RetryOptions retry a push to a registry that failed transiently.
+	RetryOptions
 	// Format forces the manifest type: "oci", "v2s2" (docker); "" keeps
 	// the stored one where the destination accepts it.
 	Format string
@@ -83,7 +85,9 @@ func (s *Store) Push(ctx context.Context, source, dest string, o PushOptions) (d
 		return "", err
 	}
 	defer policy.Destroy()
-	raw, err := copy.Image(ctx, policy, destRef, srcRef, copts)
+	raw, err := withRetry(ctx, o.RetryOptions, func() ([]byte, error) {
+		return copy.Image(ctx, policy, destRef, srcRef, copts)
+	})
 	if err != nil {
 		return "", pushError(dest, err)
 	}

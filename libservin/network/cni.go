@@ -69,6 +69,14 @@ type Attachment struct {
 	IfName   string          `json:"ifname"`
 	ConfList json.RawMessage `json:"conflist"`
 	CapArgs  map[string]any  `json:"capabilityArgs,omitempty"`
+	// Builtin says servin itself carries out the list, a bridge plugin
+	// with host-local IPAM (bridge.go); records without it were set up by
+	// the plugin programs and are torn down by them.
+	Builtin bool `json:"builtin,omitempty"`
+	// Ports are the published ports servin's own firewall rules forward
+	// to a Builtin attachment (firewall.go); other attachments publish
+	// ports with the portmap plugin of their list.
+	Ports []CNIPortMap `json:"ports,omitempty"`
 	// Filled by ADD.
 	IPs []IPConfig `json:"ips,omitempty"`
 	MAC string     `json:"mac,omitempty"`
@@ -151,7 +159,10 @@ func (c *CNI) NewAttachment(n *Network, o AttachOptions) (*Attachment, error) {
 		return nil, fmt.Errorf("network %s: unsupported driver %s", n.Name, n.Driver)
 	}
 	args := map[string]any{}
-	if len(o.Ports) > 0 {
+	var ports []CNIPortMap
+	if len(o.Ports) > 0 && n.Driver == DriverBridge {
+		ports = o.Ports
+	} else if len(o.Ports) > 0 {
 		plugins = append(plugins, map[string]any{
 			"type": "portmap", "backend": "iptables", "snat": true,
 			"capabilities": map[string]bool{"portMappings": true},
@@ -175,6 +186,8 @@ func (c *CNI) NewAttachment(n *Network, o AttachOptions) (*Attachment, error) {
 	a := &Attachment{Network: n.Name, IfName: o.IfName, ConfList: list, CapArgs: args, Internal: n.Internal}
 	if n.Driver == DriverBridge {
 		a.Bridge = n.NetworkInterface
+		a.Builtin = true
+		a.Ports = ports
 	}
 	for _, s := range n.Subnets {
 		a.Subnets = append(a.Subnets, s.Subnet)
@@ -239,13 +252,19 @@ func (c *CNI) Add(ctx context.Context, containerID, netns string, a *Attachment)
 	if err != nil {
 		return err
 	}
-	res, err := c.cfg.AddNetworkList(ctx, list, c.runtimeConf(containerID, netns, a))
-	if err != nil {
-		return fmt.Errorf("setting up network %s: %w", a.Network, err)
-	}
-	r, err := current.NewResultFromResult(res)
-	if err != nil {
-		return err
+	var r *current.Result
+	if a.Builtin {
+		if r, err = c.addBuiltin(containerID, netns, list, a); err != nil {
+			return fmt.Errorf("setting up network %s: %w", a.Network, err)
+		}
+	} else {
+		res, err := c.cfg.AddNetworkList(ctx, list, c.runtimeConf(containerID, netns, a))
+		if err != nil {
+			return fmt.Errorf("setting up network %s: %w", a.Network, err)
+		}
+		if r, err = current.NewResultFromResult(res); err != nil {
+			return err
+		}
 	}
 	a.IPs = nil
 	for _, ip := range r.IPs {
@@ -276,10 +295,17 @@ func (c *CNI) Del(ctx context.Context, containerID, netns string, a *Attachment)
 		// The plugins would fail to enter it; without one they release
 		// addresses and rules only (the veth went with the namespace).
 		netns = ""
-		list, err = withoutNamespace(list)
-		if err != nil {
-			return err
+		if !a.Builtin {
+			if list, err = withoutNamespace(list); err != nil {
+				return err
+			}
 		}
+	}
+	if a.Builtin {
+		if err := c.delBuiltin(containerID, netns, list, a); err != nil {
+			return fmt.Errorf("tearing down network %s: %w", a.Network, err)
+		}
+		return nil
 	}
 	rt := c.runtimeConf(containerID, netns, a)
 	err = c.cfg.DelNetworkList(ctx, list, rt)

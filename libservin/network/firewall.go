@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/containernetworking/plugins/pkg/netlinksafe"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // servin's firewall lives in its own chains, hooked into the built-in ones
@@ -19,19 +23,31 @@ import (
 //	  SERVIN-FORWARD   -> SERVIN-ISOLATION-1  first rule: drops between networks
 //	  SERVIN-ISOLATION-1: -i BR ! -o BR -> SERVIN-ISOLATION-2 (and internal drops)
 //	  SERVIN-ISOLATION-2: -o BR -j DROP
-//	nat POSTROUTING    -> SERVIN-POSTROUTING  per-container masquerade
+//	nat POSTROUTING    -> SERVIN-POSTROUTING  per-container masquerade, and
+//	                                          of packets marked for it
+//	nat PREROUTING, OUTPUT (to a local address)
+//	                   -> SERVIN-HOSTPORTS    per-container DNAT of published ports
+//	  SERVIN-HOSTPORTS -> SERVIN-HOSTPORTS-MARK  marks hairpin and localhost
+//	                                          connections for masquerading
 //
 // A network's rules (isolation, internal) are added when its first
 // container attaches after boot or a reload, and removed with the network.
-// A container's rules carry the comment "servin ctr <ID12>" and are added
-// and removed with one iptables-restore call each, the whole firewall cost
-// of a container's start and exit. Published ports are the portmap
-// plugin's (its CNI-HOSTPORT-* chains; the per-container chain goes on DEL).
+// A container's rules, its published ports included, carry the comment
+// "servin ctr <ID12>" and are added and removed with one iptables-restore
+// call each, the whole firewall cost of a container's start and exit.
+// Published ports work as the portmap plugin's (which containers set up by
+// older servin versions still use, in its CNI-HOSTPORT-* chains): the same
+// DNAT, hairpin and localhost rules and the same masquerade mark bit.
 const (
 	chainForward     = "SERVIN-FORWARD"
 	chainPostrouting = "SERVIN-POSTROUTING"
 	chainIsolation1  = "SERVIN-ISOLATION-1"
 	chainIsolation2  = "SERVIN-ISOLATION-2"
+	chainHostPorts   = "SERVIN-HOSTPORTS"
+	chainMark        = "SERVIN-HOSTPORTS-MARK"
+	// masqMark is the mark of connections to published ports that need
+	// masquerading: the portmap plugin's default bit (13).
+	masqMark = "0x2000/0x2000"
 )
 
 // Firewall adds and removes servin's iptables rules. Markers under
@@ -67,15 +83,20 @@ func short(id string) string {
 }
 
 // ContainerRules are the rules of one container's attachments: forwarding
-// both ways and masquerading out of non-internal bridge networks. Each
-// carries the comment "servin ctr <ID12> <ifname>".
+// both ways and masquerading out of non-internal bridge networks, and the
+// forwarding of its published ports. Each carries the comment
+// "servin ctr <ID12> <ifname>".
 func ContainerRules(id string, atts []*Attachment) []Rule {
 	var out []Rule
 	for _, a := range atts {
-		if a.Bridge == "" || a.Internal {
+		if a.Bridge == "" {
 			continue
 		}
 		c := comment(CtrComment(id) + " " + a.IfName)
+		out = append(out, portRules(a, c)...)
+		if a.Internal {
+			continue
+		}
 		for _, ipc := range a.IPs {
 			ip, ipnet, err := net.ParseCIDR(ipc.Address)
 			if err != nil {
@@ -94,6 +115,76 @@ func ContainerRules(id string, atts []*Attachment) []Rule {
 		}
 	}
 	return out
+}
+
+// portRules forward the attachment's published ports to its addresses, as
+// the portmap plugin does: for each port and address family, a DNAT rule,
+// preceded by rules marking for masquerading the connections from the
+// network itself (hairpin) and, for IPv4, from 127.0.0.1.
+func portRules(a *Attachment, c string) []Rule {
+	var out []Rule
+	for _, ipc := range a.IPs {
+		ip, ipnet, err := net.ParseCIDR(ipc.Address)
+		if err != nil {
+			continue
+		}
+		v6 := ip.To4() == nil
+		for _, p := range a.Ports {
+			match := "-p " + p.Protocol + " -m " + p.Protocol + " --dport " + fmt.Sprint(p.HostPort) + " " + c
+			dst := ""
+			if p.HostIP != "" {
+				hip := net.ParseIP(p.HostIP)
+				if hip == nil || (hip.To4() == nil) != v6 {
+					continue
+				}
+				if !hip.IsUnspecified() {
+					dst = "-d " + hostCIDR(hip) + " "
+				}
+			}
+			to := fmt.Sprintf("%s:%d", ip, p.ContainerPort)
+			if v6 {
+				to = fmt.Sprintf("[%s]:%d", ip, p.ContainerPort)
+			}
+			out = append(out, Rule{v6, "nat", chainHostPorts, "-s " + ipnet.String() + " " + dst + match + " -j " + chainMark})
+			if !v6 {
+				out = append(out, Rule{v6, "nat", chainHostPorts, "-s 127.0.0.1/32 " + dst + match + " -j " + chainMark})
+			}
+			out = append(out, Rule{v6, "nat", chainHostPorts, dst + match + " -j DNAT --to-destination " + to})
+		}
+	}
+	return out
+}
+
+// ForgetUDPConntrack deletes the connection tracking entries of the UDP
+// ports published by Builtin attachments, as the portmap plugin does once
+// its rules are in and once they are gone: an entry of earlier datagrams
+// would otherwise keep steering a flow past the new rules. Failures only
+// leave such entries to expire.
+func ForgetUDPConntrack(atts []*Attachment) {
+	for _, a := range atts {
+		if !a.Builtin {
+			continue
+		}
+		for _, p := range a.Ports {
+			if p.Protocol != "udp" {
+				continue
+			}
+			for _, fam := range []netlink.InetFamily{unix.AF_INET, unix.AF_INET6} {
+				f := &netlink.ConntrackFilter{}
+				_ = f.AddProtocol(unix.IPPROTO_UDP)
+				_ = f.AddPort(netlink.ConntrackOrigDstPort, uint16(p.HostPort))
+				_, _ = netlinksafe.ConntrackDeleteFilters(netlink.ConntrackTable, fam, f)
+			}
+		}
+	}
+}
+
+// hostCIDR writes a single address as iptables-save does: 10.0.0.1/32.
+func hostCIDR(ip net.IP) string {
+	if ip.To4() != nil {
+		return ip.String() + "/32"
+	}
+	return ip.String() + "/128"
 }
 
 // networkRules isolate a bridge from servin's other bridges and, for an
@@ -117,13 +208,20 @@ type chainDecl struct{ table, chain string }
 
 var baseChains = []chainDecl{
 	{"filter", chainForward}, {"filter", chainIsolation1}, {"filter", chainIsolation2}, {"nat", chainPostrouting},
+	{"nat", chainHostPorts}, {"nat", chainMark},
 }
 
+// baseRules are written as iptables-save prints them, so that ensure
+// finds them.
 func baseRules(v6 bool) []Rule {
 	return []Rule{
 		{v6, "filter", "FORWARD", "-j " + chainForward},
 		{v6, "filter", chainForward, "-j " + chainIsolation1},
 		{v6, "nat", "POSTROUTING", "-j " + chainPostrouting},
+		{v6, "nat", chainPostrouting, "-m mark --mark " + masqMark + " -j MASQUERADE"},
+		{v6, "nat", "PREROUTING", "-m addrtype --dst-type LOCAL -j " + chainHostPorts},
+		{v6, "nat", "OUTPUT", "-m addrtype --dst-type LOCAL -j " + chainHostPorts},
+		{v6, "nat", chainMark, "-j MARK --set-xmark " + masqMark},
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package network owns servin's container networking: network definitions
 // (bridge, macvlan, ipvlan) and their CNI configuration lists, the network
 // namespaces servin creates for containers, the CNI ADD/DEL calls through
-// libcni, servin's own firewall chains, port mapping specs, the /etc/hosts
-// and /etc/resolv.conf a container sees, and the per-network DNS responder.
+// libcni (a bridge network's bridge and host-local steps are carried out
+// in-process, see bridge.go), servin's own firewall chains, port mapping
+// specs, the /etc/hosts and /etc/resolv.conf a container sees, and the
+// per-network DNS responder.
 //
 // It knows nothing of containers' lifecycles or of the state store:
 // libservin (network.go) decides when a container attaches and detaches and

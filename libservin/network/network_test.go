@@ -48,6 +48,11 @@ func TestCNIPortMapsAndExposed(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("CNIPortMaps = %+v", got)
 	}
+	// A random host port (0) is chosen at start: it stays 0 across the range.
+	got = CNIPortMaps([]PortMapping{{ContainerPort: 80, Range: 2, Protocol: "tcp"}})
+	if got[0].HostPort != 0 || got[1].HostPort != 0 || got[1].ContainerPort != 81 {
+		t.Errorf("CNIPortMaps of a random range = %+v", got)
+	}
 	exp := ExposedPorts(map[string]struct{}{"80/tcp": {}, "53/udp": {}, "443": {}}, []PortMapping{{ContainerPort: 443, Range: 1, Protocol: "tcp"}})
 	if len(exp) != 2 || exp[0].ContainerPort != 53 || exp[0].Protocol != "udp" || exp[1].ContainerPort != 80 {
 		t.Errorf("ExposedPorts = %+v", exp)
@@ -55,6 +60,36 @@ func TestCNIPortMapsAndExposed(t *testing.T) {
 	assigned, err := AssignHostPorts([]PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Range: 2, Protocol: "tcp"}})
 	if err != nil || len(assigned) != 2 || assigned[0].HostPort == 0 || assigned[1].ContainerPort != 81 {
 		t.Errorf("AssignHostPorts = %+v, %v", assigned, err)
+	}
+}
+
+func TestCollapseAndFormatPorts(t *testing.T) {
+	in := []CNIPortMap{
+		{HostPort: 8001, ContainerPort: 81, Protocol: "tcp"},
+		{HostPort: 8000, ContainerPort: 80, Protocol: "tcp"},
+		{HostPort: 8002, ContainerPort: 90, Protocol: "tcp"}, // host port follows, container port does not
+		{HostPort: 0, ContainerPort: 100, Protocol: "tcp"},
+		{HostPort: 9000, ContainerPort: 9000, Protocol: "udp", HostIP: "127.0.0.1"},
+		{HostPort: 9001, ContainerPort: 9001, Protocol: "udp", HostIP: "127.0.0.1"},
+		{HostPort: 8003, ContainerPort: 91, Protocol: "udp"},
+	}
+	got := CollapsePorts(in)
+	want := []PortMapping{
+		{HostPort: 8000, ContainerPort: 80, Range: 2, Protocol: "tcp"},
+		{HostPort: 8002, ContainerPort: 90, Range: 1, Protocol: "tcp"},
+		{HostPort: 0, ContainerPort: 100, Range: 1, Protocol: "tcp"},
+		{HostPort: 8003, ContainerPort: 91, Range: 1, Protocol: "udp"},
+		{HostIP: "127.0.0.1", HostPort: 9000, ContainerPort: 9000, Range: 2, Protocol: "udp"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CollapsePorts = %+v\nwant %+v", got, want)
+	}
+	s := FormatPorts(got)
+	if w := "0.0.0.0:8000-8001->80-81/tcp, 0.0.0.0:8002->90/tcp, 0.0.0.0:0->100/tcp, 0.0.0.0:8003->91/udp, 127.0.0.1:9000-9001->9000-9001/udp"; s != w {
+		t.Errorf("FormatPorts = %q\nwant %q", s, w)
+	}
+	if CollapsePorts(nil) != nil || FormatPorts(nil) != "" {
+		t.Errorf("no ports: want nil and an empty string")
 	}
 }
 
@@ -139,6 +174,43 @@ func TestFirewallScripts(t *testing.T) {
 	chains, have := parseSave("*filter\n:FORWARD ACCEPT [0:0]\n:SERVIN-FORWARD - [0:0]\n-A FORWARD -j SERVIN-FORWARD\nCOMMIT\n")
 	if !chains["filter SERVIN-FORWARD"] || !have["filter -A FORWARD -j SERVIN-FORWARD"] {
 		t.Errorf("parseSave: %v %v", chains, have)
+	}
+}
+
+func TestPortRules(t *testing.T) {
+	a := &Attachment{IfName: "eth0", Bridge: "servin0", Builtin: true,
+		IPs: []IPConfig{{Address: "10.89.0.5/16"}, {Address: "fd00::5/64"}},
+		Ports: []CNIPortMap{
+			{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+			{HostPort: 5353, ContainerPort: 53, Protocol: "udp", HostIP: "127.0.0.1"},
+		}}
+	rules := ContainerRules("0123456789abcdef", []*Attachment{a})
+	c := `-m comment --comment "servin ctr 0123456789ab eth0"`
+	// Written as iptables-save prints them, so that a reload finds them.
+	want := "*nat\n" +
+		"-A SERVIN-HOSTPORTS -s 10.89.0.0/16 -p tcp -m tcp --dport 8080 " + c + " -j SERVIN-HOSTPORTS-MARK\n" +
+		"-A SERVIN-HOSTPORTS -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 " + c + " -j SERVIN-HOSTPORTS-MARK\n" +
+		"-A SERVIN-HOSTPORTS -p tcp -m tcp --dport 8080 " + c + " -j DNAT --to-destination 10.89.0.5:80\n" +
+		"-A SERVIN-HOSTPORTS -s 10.89.0.0/16 -d 127.0.0.1/32 -p udp -m udp --dport 5353 " + c + " -j SERVIN-HOSTPORTS-MARK\n" +
+		"-A SERVIN-HOSTPORTS -s 127.0.0.1/32 -d 127.0.0.1/32 -p udp -m udp --dport 5353 " + c + " -j SERVIN-HOSTPORTS-MARK\n" +
+		"-A SERVIN-HOSTPORTS -d 127.0.0.1/32 -p udp -m udp --dport 5353 " + c + " -j DNAT --to-destination 10.89.0.5:53\n" +
+		"-A SERVIN-POSTROUTING -s 10.89.0.5/32 ! -d 10.89.0.0/16 " + c + " -j MASQUERADE\nCOMMIT\n"
+	if got := script(byFamily(rules, false), "-A"); !strings.HasSuffix(got, want) {
+		t.Errorf("v4 script:\n%s\nwant it to end with:\n%s", got, want)
+	}
+	// IPv6: no localhost rule, and an IPv4 host address publishes nothing.
+	want6 := "*nat\n" +
+		"-A SERVIN-HOSTPORTS -s fd00::/64 -p tcp -m tcp --dport 8080 " + c + " -j SERVIN-HOSTPORTS-MARK\n" +
+		"-A SERVIN-HOSTPORTS -p tcp -m tcp --dport 8080 " + c + " -j DNAT --to-destination [fd00::5]:80\n"
+	if got := script(byFamily(rules, true), "-A"); !strings.Contains(got, want6) || strings.Contains(got, "5353") {
+		t.Errorf("v6 script:\n%s\nwant:\n%s", got, want6)
+	}
+	// An internal network still gets its ports forwarded, nothing else.
+	a.Internal = true
+	for _, r := range ContainerRules("0123456789abcdef", []*Attachment{a}) {
+		if r.Chain != chainHostPorts {
+			t.Errorf("internal network rule outside %s: %+v", chainHostPorts, r)
+		}
 	}
 }
 

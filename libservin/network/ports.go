@@ -10,8 +10,9 @@ import (
 
 // PortMapping publishes container ports on the host: Range consecutive
 // ports from HostPort (0: any free port, chosen at start) to ContainerPort.
+// Its JSON is podman's port mapping (ps --format json shows it).
 type PortMapping struct {
-	HostIP        string `json:"host_ip,omitempty"`
+	HostIP        string `json:"host_ip"`
 	ContainerPort uint16 `json:"container_port"`
 	HostPort      uint16 `json:"host_port"`
 	Range         uint16 `json:"range"`
@@ -189,18 +190,82 @@ func freePort(hostIP, proto string) (uint16, error) {
 	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-// CNIPortMaps expands mappings into the portmap plugin's entries.
+// CNIPortMaps expands mappings into the portmap plugin's entries. A host
+// port 0 (chosen at start) stays 0 for every port of its range.
 func CNIPortMaps(ms []PortMapping) []CNIPortMap {
 	var out []CNIPortMap
 	for _, m := range ms {
 		for i := uint16(0); i < max(m.Range, 1); i++ {
+			host := 0
+			if m.HostPort != 0 {
+				host = int(m.HostPort + i)
+			}
 			out = append(out, CNIPortMap{
-				HostPort: int(m.HostPort + i), ContainerPort: int(m.ContainerPort + i),
+				HostPort: host, ContainerPort: int(m.ContainerPort + i),
 				Protocol: m.Protocol, HostIP: m.HostIP,
 			})
 		}
 	}
 	return out
+}
+
+// CollapsePorts groups single-port entries into ranges the way podman
+// lists a container's ports: per host IP and protocol (in that order),
+// by host port with unknown (0) host ports last, consecutive host ports
+// that map to consecutive container ports joined into one mapping.
+func CollapsePorts(ps []CNIPortMap) []PortMapping {
+	if len(ps) == 0 {
+		return nil
+	}
+	sorted := append([]CNIPortMap(nil), ps...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if a.HostIP != b.HostIP {
+			return a.HostIP < b.HostIP
+		}
+		if a.Protocol != b.Protocol {
+			return a.Protocol < b.Protocol
+		}
+		if (a.HostPort == 0) != (b.HostPort == 0) {
+			return b.HostPort == 0
+		}
+		if a.HostPort != b.HostPort {
+			return a.HostPort < b.HostPort
+		}
+		return a.ContainerPort < b.ContainerPort
+	})
+	var out []PortMapping
+	for _, p := range sorted {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.HostIP == p.HostIP && last.Protocol == p.Protocol && last.HostPort != 0 &&
+				int(last.HostPort)+int(last.Range) == p.HostPort && int(last.ContainerPort)+int(last.Range) == p.ContainerPort {
+				last.Range++
+				continue
+			}
+		}
+		out = append(out, PortMapping{HostIP: p.HostIP, ContainerPort: uint16(p.ContainerPort), HostPort: uint16(p.HostPort), Range: 1, Protocol: p.Protocol})
+	}
+	return out
+}
+
+// FormatPorts renders mappings as podman's PORTS column does:
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp".
+func FormatPorts(ms []PortMapping) string {
+	parts := make([]string, 0, len(ms))
+	for _, m := range ms {
+		ip := m.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		if m.Range > 1 {
+			parts = append(parts, fmt.Sprintf("%s:%d-%d->%d-%d/%s", ip, m.HostPort, int(m.HostPort)+int(m.Range)-1,
+				m.ContainerPort, int(m.ContainerPort)+int(m.Range)-1, m.Protocol))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", ip, m.HostPort, m.ContainerPort, m.Protocol))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FormatPort renders one mapping as `servin port` does: "80/tcp -> 0.0.0.0:8080".

@@ -2,7 +2,7 @@
 // (`servin registry serve`): the CNCF distribution registry's HTTP
 // application (github.com/distribution/distribution/v3) storing blobs and
 // manifests on the local filesystem under one root directory, optionally
-// behind TLS and htpasswd (bcrypt) basic authentication.
+// behind TLS and htpasswd (bcrypt) basic or bearer-token authentication.
 //
 // Only the registry's HTTP handlers are used, not its command-line server:
 // servin builds the configuration itself and runs its own http.Server, so
@@ -29,6 +29,7 @@ import (
 	// The registry finds its storage driver and access controller by
 	// name in registries filled by these packages' init functions.
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/auth/token"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
@@ -46,12 +47,33 @@ type Options struct {
 	Htpasswd string
 	// Realm is the basic-auth realm ("servin-registry" by default).
 	Realm string
+	// Token, when its Realm is set, requires bearer tokens (the docker
+	// token authentication protocol) instead of basic authentication.
+	Token TokenAuth
 	// LogLevel is the registry's log level (error, warn, info, debug).
 	LogLevel string
 	// AccessLog writes one line per request to LogOutput.
 	AccessLog bool
 	// LogOutput receives the registry's logs (default os.Stderr).
 	LogOutput io.Writer
+}
+
+// TokenAuth configures bearer-token authentication: clients get a JWT
+// from the token server at Realm and present it to the registry, which
+// checks its signature, issuer, audience (Service) and the access it
+// grants.
+type TokenAuth struct {
+	// Realm is the token server's URL, sent to clients in the
+	// WWW-Authenticate challenge.
+	Realm string
+	// Service is the registry's name: the audience tokens must be for
+	// ("servin-registry" by default).
+	Service string
+	// Issuer is the "iss" tokens must carry.
+	Issuer string
+	// RootCertBundle is a PEM file of the certificates whose keys sign
+	// tokens (a token names its key by x5c chain or key ID).
+	RootCertBundle string
 }
 
 // Server is a running registry.
@@ -111,7 +133,10 @@ func (o *Options) check() error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return errors.New("registry: --tls-cert and --tls-key go together")
 	}
-	for _, f := range []string{o.TLSCert, o.TLSKey, o.Htpasswd} {
+	if err := o.Token.check(o.Htpasswd); err != nil {
+		return err
+	}
+	for _, f := range []string{o.TLSCert, o.TLSKey, o.Htpasswd, o.Token.RootCertBundle} {
 		if f == "" {
 			continue
 		}
@@ -142,8 +167,14 @@ func (o *Options) config() *configuration.Configuration {
 		// The in-memory descriptor cache saves stat calls on hot blobs.
 		"cache": configuration.Parameters{"blobdescriptor": "inmemory"},
 	}
-	if o.Htpasswd != "" {
+	switch {
+	case o.Htpasswd != "":
 		c.Auth = configuration.Auth{"htpasswd": configuration.Parameters{"realm": o.Realm, "path": o.Htpasswd}}
+	case o.Token.Realm != "":
+		c.Auth = configuration.Auth{"token": configuration.Parameters{
+			"realm": o.Token.Realm, "service": o.Token.Service, "issuer": o.Token.Issuer,
+			"rootcertbundle": o.Token.RootCertBundle,
+		}}
 	}
 	// Parsing a configuration file would set these defaults; a zero
 	// limit would make the catalog and tag lists empty.
@@ -157,6 +188,27 @@ func (o *Options) config() *configuration.Configuration {
 	c.HTTP.Secret = "servin-registry-single-instance"
 	c.HTTP.Headers = http.Header{"X-Content-Type-Options": []string{"nosniff"}}
 	return c
+}
+
+// check validates the token options and fills in the default service;
+// Options.check reports a missing certificate file.
+func (t *TokenAuth) check(htpasswd string) error {
+	if t.Realm == "" {
+		if t.Issuer != "" || t.RootCertBundle != "" || t.Service != "" {
+			return errors.New("registry: token authentication needs --auth-token-realm")
+		}
+		return nil
+	}
+	if htpasswd != "" {
+		return errors.New("registry: --htpasswd and --auth-token-realm exclude each other")
+	}
+	if t.Issuer == "" || t.RootCertBundle == "" {
+		return errors.New("registry: token authentication needs --auth-token-issuer and --auth-token-cert")
+	}
+	if t.Service == "" {
+		t.Service = "servin-registry"
+	}
+	return nil
 }
 
 // newApp builds the registry application; the library reports

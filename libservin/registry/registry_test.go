@@ -2,7 +2,14 @@ package registry
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,10 +107,45 @@ func TestOptionErrors(t *testing.T) {
 		"cert without key": {Addr: "127.0.0.1:0", Root: dir, TLSCert: "/x.crt"},
 		"missing htpasswd": {Addr: "127.0.0.1:0", Root: dir, Htpasswd: filepath.Join(dir, "none")},
 		"bad address":      {Addr: "127.0.0.1:notaport", Root: dir},
+		"token without issuer": {Addr: "127.0.0.1:0", Root: dir,
+			Token: TokenAuth{Realm: "http://127.0.0.1:1/token", RootCertBundle: filepath.Join(dir, "x.pem")}},
+		"token issuer without realm": {Addr: "127.0.0.1:0", Root: dir, Token: TokenAuth{Issuer: "x"}},
+		"token and htpasswd": {Addr: "127.0.0.1:0", Root: dir, Htpasswd: "/etc/hostname",
+			Token: TokenAuth{Realm: "http://127.0.0.1:1/token", Issuer: "x", RootCertBundle: "/etc/hostname"}},
+		"missing token certificate": {Addr: "127.0.0.1:0", Root: dir,
+			Token: TokenAuth{Realm: "http://127.0.0.1:1/token", Issuer: "x", RootCertBundle: filepath.Join(dir, "none.pem")}},
 	} {
 		o.LogOutput = io.Discard
 		if _, err := New(context.Background(), o); err == nil {
 			t.Errorf("%s: New succeeded", name)
+		}
+	}
+}
+
+// TestServeToken: with token authentication the registry challenges for
+// a bearer token from the configured realm and refuses basic credentials.
+func TestServeToken(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "signer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(t.TempDir(), "signer.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, Options{Token: TokenAuth{Realm: "http://127.0.0.1:1/token", Issuer: "test", RootCertBundle: bundle}})
+	base := "http://" + srv.Addr() + "/v2/"
+	for _, user := range []string{"", "bob"} {
+		resp := get(t, base, user, "pw")
+		want := `Bearer realm="http://127.0.0.1:1/token",service="servin-registry"`
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != want {
+			t.Errorf("user %q: %s, challenge %q, want %q", user, resp.Status, resp.Header.Get("WWW-Authenticate"), want)
 		}
 	}
 }

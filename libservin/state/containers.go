@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/servin/servin/libservin/errdefs"
@@ -93,13 +94,17 @@ func checkNameFree(ctx context.Context, tx *sql.Tx, name string) error {
 	case err != nil:
 		return err
 	}
-	return fmt.Errorf("the container name %q is already in use by %q: %w", name, owner, errdefs.ErrAlreadyExists)
+	return errdefs.Worded(errdefs.ErrAlreadyExists, "the container name %q is already in use by %s. You have to remove that container to be able to reuse that name: that name is already in use", name, owner)
 }
 
 // GetContainer finds a container by exact ID, exact name, or unique ID
 // prefix, in that order of preference. An ambiguous prefix fails with
 // errdefs.ErrInvalidArgument, no match with errdefs.ErrNotFound.
 func (d *DB) GetContainer(ctx context.Context, idOrName string) (*Container, error) {
+	// "/name" is name, as docker and podman take it.
+	if len(idOrName) > 1 {
+		idOrName = strings.TrimPrefix(idOrName, "/")
+	}
 	if idOrName == "" {
 		return nil, fmt.Errorf("empty container name or ID: %w", errdefs.ErrInvalidArgument)
 	}
@@ -117,7 +122,7 @@ func (d *DB) GetContainer(ctx context.Context, idOrName string) (*Container, err
 	case err != nil:
 		return nil, err
 	case n == 0:
-		return nil, fmt.Errorf("no container with name or ID %q found: %w", idOrName, errdefs.ErrNotFound)
+		return nil, errdefs.Worded(errdefs.ErrNotFound, "no container with name or ID %q found: no such container", idOrName)
 	case n > 1:
 		return nil, fmt.Errorf("more than one container matches ID prefix %q: %w", idOrName, errdefs.ErrInvalidArgument)
 	}

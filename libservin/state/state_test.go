@@ -286,7 +286,7 @@ func TestNameConflicts(t *testing.T) {
 	}
 	err := d.AddContainer(ctx, newContainer(b, "x"))
 	if !errors.Is(err, errdefs.ErrAlreadyExists) ||
-		!strings.Contains(err.Error(), `the container name "x" is already in use by "`+a+`"`) {
+		!strings.Contains(err.Error(), `the container name "x" is already in use by `+a+`. `) {
 		t.Fatalf("same name: %v", err)
 	}
 	if err := d.AddContainer(ctx, newContainer(a, "y")); !errors.Is(err, errdefs.ErrAlreadyExists) {

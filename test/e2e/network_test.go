@@ -656,11 +656,12 @@ func TestNetworkEtcFiles(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^10\.89\.\d+\.\d+\s+myhost\b`).MatchString(out) && !suite.podman {
 		t.Errorf("/etc/hosts lacks the container's address with its hostname:\n%s", out)
 	}
-	// --no-hosts keeps the image's /etc/hosts.
-	out = s.mustRun("run", "--rm", "--no-hosts", "--add-host", "x.test:192.0.2.1", busybox, "sh", "-c", "cat /etc/hosts 2>/dev/null; true")
-	if strings.Contains(out, "x.test") {
+	// --no-hosts keeps the image's /etc/hosts; --add-host contradicts it.
+	out = s.mustRun("run", "--rm", "--no-hosts", "--hostname", "nohostsbox", busybox, "sh", "-c", "cat /etc/hosts 2>/dev/null; true")
+	if strings.Contains(out, "nohostsbox") {
 		t.Errorf("--no-hosts still generated /etc/hosts:\n%s", out)
 	}
+	s.expectExit(s.run("run", "--rm", "--no-hosts", "--add-host", "x.test:192.0.2.1", busybox, "true"), 125)
 	r := s.run("run", "--rm", "--add-host", "nocolon", busybox, "true")
 	s.expectExit(r, 125)
 	r = s.run("run", "--rm", "--network", "no-such-net-"+s.prefix, busybox, "true")
@@ -850,5 +851,27 @@ func removeRulesMentioning(t *testing.T, table string, subs ...string) {
 				break
 			}
 		}
+	}
+}
+
+// A random host port is chosen at create, as podman does, and a restart
+// keeps it.
+func TestRandomHostPortChosenAtCreate(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	name := s.name("randport")
+	s.mustRun("create", "--name", name, "--network", "bridge", "-p", "127.0.0.1::7400", busybox, "sleep", "100")
+	created := s.mustRun("port", name, "7400")
+	host, port, err := net.SplitHostPort(created)
+	if err != nil || host != "127.0.0.1" || port == "0" {
+		t.Fatalf("port of a created container = %q, want 127.0.0.1:<chosen>", created)
+	}
+	s.mustRun("start", name)
+	if got := s.mustRun("port", name, "7400"); got != created {
+		t.Errorf("port after start = %q, want %q", got, created)
+	}
+	s.mustRun("restart", "-t", "0", name)
+	if got := s.mustRun("port", name, "7400"); got != created {
+		t.Errorf("port after restart = %q, want %q", got, created)
 	}
 }

@@ -263,8 +263,8 @@ func TestRegistryBadInput(t *testing.T) {
 			t.Errorf("pull %q: %s", bad, r)
 		}
 	}
-	// Nothing listens on port 1.
-	r := s.run("pull", "--tls-verify=false", "127.0.0.1:1/nothing:latest")
+	// Nothing listens on port 1 (--retry=0: no waits between attempts).
+	r := s.run("pull", "--retry=0", "--tls-verify=false", "127.0.0.1:1/nothing:latest")
 	s.expectExit(r, 125)
 	if !strings.Contains(r.stderr, "connection refused") {
 		t.Errorf("pull from a closed port: %s", r)

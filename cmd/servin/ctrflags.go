@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/servin/servin/libservin"
+	"github.com/servin/servin/libservin/errdefs"
+)
+
+// timeFlag is --time (-t) of stop, rm and restart: the seconds to wait for
+// the stop signal to work before SIGKILL; -1 waits without limit.
+func timeFlag(usage string, aliases ...string) cli.Flag {
+	return &cli.IntFlag{Name: "time", Aliases: append([]string{"t"}, aliases...), Usage: usage}
+}
+
+// timeValue is --time as the engine takes it: nil when not given.
+func timeValue(c *cli.Context) *uint {
+	if !c.IsSet("time") {
+		return nil
+	}
+	t := uint(math.MaxInt32) // -1: no limit (68 years)
+	if v := c.Int("time"); v >= 0 {
+		t = uint(v)
+	}
+	return &t
+}
+
+// cidfileFlag is --cidfile: read container IDs from files (written by run
+// or create --cidfile) instead of, or besides, the arguments.
+func cidfileFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "cidfile", Usage: "read the container ID from a file"}
+}
+
+// cidfileNames reads the --cidfile files. With --ignore a missing file is
+// skipped, as podman does.
+func cidfileNames(c *cli.Context) ([]string, error) {
+	var ids []string
+	for _, p := range c.StringSlice("cidfile") {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && c.Bool("ignore") {
+				continue
+			}
+			return nil, fmt.Errorf("reading CIDFile: %w", err)
+		}
+		if id := strings.TrimSpace(string(data)); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// rmExitError gives rm podman's exit codes: 1 when a container does not
+// exist, 2 when one is running (or paused) and --force was not given.
+func rmExitError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errdefs.ErrNotFound):
+		return codedError{err: err, code: 1}
+	case errors.Is(err, errdefs.ErrFailedPrecondition):
+		return codedError{err: err, code: 2}
+	}
+	return err
+}
+
+// codedError is an error with its own exit code, printed as usual or,
+// when bare, without the "Error: " prefix (as podman prints some).
+type codedError struct {
+	err  error
+	code int
+	bare bool
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
+// absPath makes a path given on the command line absolute ("" stays "").
+func absPath(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %w", p, err, errdefs.ErrInvalidArgument)
+	}
+	return a, nil
+}
+
+// writeCIDFile writes a new container's ID to its --cidfile, replacing
+// what the file held; a container whose file cannot be written is removed.
+func writeCIDFile(rt *libservin.Runtime, ctr *libservin.Container) error {
+	p := ctr.Config.CIDFile
+	if p == "" {
+		return nil
+	}
+	if err := os.WriteFile(p, []byte(ctr.ID), 0o644); err != nil {
+		_, _ = rt.Remove(context.Background(), ctr.ID, libservin.RemoveOptions{Force: true})
+		return fmt.Errorf("writing the container ID file: %w", err)
+	}
+	return nil
+}
+
+// readLabelFiles reads --label-file files: one key=value label a line;
+// blank lines and lines starting with # are skipped. Later files and
+// --label win, as each later value of a key does.
+func readLabelFiles(files []string) ([]string, error) {
+	var out []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading label file: %w: %w", err, errdefs.ErrInvalidArgument)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			out = append(out, line)
+		}
+	}
+	return out, nil
+}
+
+// createConflicts rejects create/run options that contradict each other,
+// before anything else is looked at, in podman's words.
+func createConflicts(c *cli.Context) error {
+	pairs := [][2]string{{"cpu-period", "cpus"}, {"cpu-quota", "cpus"}, {"no-hosts", "add-host"}}
+	for _, p := range pairs {
+		if c.IsSet(p[0]) && c.IsSet(p[1]) {
+			return errdefs.Worded(errdefs.ErrInvalidArgument, "--%s and --%s cannot be set together", p[0], p[1])
+		}
+	}
+	if c.IsSet("platform") && (c.IsSet("arch") || c.IsSet("os")) {
+		return errdefs.Worded(errdefs.ErrInvalidArgument, "--platform option can not be specified with --arch or --os")
+	}
+	return nil
+}
+
+// attachFlag is run's --attach (-a): the streams to attach, checked.
+func attachFlag(c *cli.Context) ([]string, error) {
+	only := c.StringSlice("attach")
+	for _, s := range only {
+		switch strings.ToLower(s) {
+		case "stdin", "stdout", "stderr":
+		default:
+			return nil, fmt.Errorf("invalid stream %q for --attach - must be one of stdin, stdout, or stderr: %w", s, errdefs.ErrInvalidArgument)
+		}
+	}
+	if len(only) > 0 && c.Bool("detach") {
+		return nil, fmt.Errorf("--attach and --detach cannot be set together: %w", errdefs.ErrInvalidArgument)
+	}
+	return only, nil
+}
+
+// selectStreams keeps only the streams listed in only (all when empty):
+// output of the others is read and dropped. It returns whether stdin
+// stays attached.
+func selectStreams(st *libservin.AttachStreams, stdin bool, only []string) bool {
+	if len(only) == 0 {
+		return stdin
+	}
+	has := func(name string) bool {
+		for _, s := range only {
+			if strings.EqualFold(s, name) {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("stdout") {
+		st.Stdout = io.Discard
+	}
+	if !has("stderr") {
+		st.Stderr = io.Discard
+	}
+	return stdin && has("stdin")
+}
+
+// removeWithDependents is rm --depend: each container goes after the
+// containers that depend on it, and every removed ID or name is printed.
+func removeWithDependents(ctx context.Context, rt *libservin.Runtime, names []string, o libservin.RemoveOptions) error {
+	done := map[string]bool{}
+	var last error
+	fail := func(err error) {
+		if last != nil {
+			fmt.Fprintf(os.Stderr, "Error: %s\n", last)
+		}
+		last = err
+	}
+	for _, n := range names {
+		deps, err := rt.Dependents(ctx, n)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		for _, d := range deps {
+			if done[d.ID] {
+				continue
+			}
+			if _, err := rt.Remove(ctx, d.ID, o); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				fail(err)
+				continue
+			}
+			done[d.ID] = true
+			fmt.Println(d.ID)
+		}
+		if _, err := rt.Remove(ctx, n, o); err != nil {
+			fail(err)
+			continue
+		}
+		fmt.Println(n)
+	}
+	return last
+}
+
+// commaList splits the comma-separated values of a list flag ("--group-add
+// 1,2,3"), as podman's do for flags whose values never hold a comma.
+func commaList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// stdinOnly reports whether --attach names stdin but no output stream.
+func stdinOnly(only []string) bool {
+	if len(only) == 0 {
+		return false
+	}
+	for _, s := range only {
+		if !strings.EqualFold(s, "stdin") {
+			return false
+		}
+	}
+	return true
+}
+
+// replaceExisting is --replace: a container already named name is removed,
+// running or not, before the new one is made. --replace needs --name.
+func replaceExisting(c *cli.Context, rt *libservin.Runtime, name string) error {
+	if !c.Bool("replace") {
+		return nil
+	}
+	if name == "" {
+		return fmt.Errorf("cannot replace container without --name being set: %w", errdefs.ErrInvalidArgument)
+	}
+	_, err := rt.Remove(c.Context, name, libservin.RemoveOptions{Force: true, Volumes: true})
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return err
+	}
+	return nil
+}
