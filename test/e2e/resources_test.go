@@ -124,7 +124,7 @@ func TestResourceFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--cpus", "1000"}, "CPUs available"},
-		{[]string{"--cpus", "1", "--cpu-period", "10000"}, "conflicting"},
+		{[]string{"--cpus", "1", "--cpu-period", "10000"}, "cannot be set together"},
 		{[]string{"--cpu-period", "10"}, "cpu-period"},
 		{[]string{"--cpu-quota", "10"}, "cpu-quota"},
 		{[]string{"--cpuset-cpus", "999"}, "not available"},

@@ -172,3 +172,47 @@ func TestEnableRefusesOpenDirectories(t *testing.T) {
 		t.Fatal("Enable accepted a missing directory")
 	}
 }
+
+// A filter of the size of docker's default profile: ~350 plain rules on
+// three architectures.
+func bigFilter(b *testing.B) *libseccomp.ScmpFilter {
+	f, err := libseccomp.NewFilter(libseccomp.ActErrno.SetReturnCode(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.AddArch(libseccomp.ArchX86)
+	f.AddArch(libseccomp.ArchX32)
+	f.SetOptimize(2)
+	for nr := 0; nr < 350; nr++ {
+		if _, err := libseccomp.ScmpSyscall(nr).GetName(); err != nil {
+			continue
+		}
+		f.AddRule(libseccomp.ScmpSyscall(nr), libseccomp.ActAllow)
+	}
+	return f
+}
+
+func benchExport(b *testing.B, cached bool) {
+	disable()
+	if cached {
+		dir := b.TempDir()
+		os.Chmod(dir, 0o700)
+		if err := Enable(dir); err != nil {
+			b.Fatal(err)
+		}
+		defer disable()
+	}
+	devnull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	defer devnull.Close()
+	for b.Loop() {
+		f := bigFilter(b)
+		if err := f.ExportBPF(devnull); err != nil {
+			b.Fatal(err)
+		}
+		f.Release()
+	}
+}
+
+// go test -tags seccomp -bench Export ./libservin/oci/scmpcache
+func BenchmarkExportCompiled(b *testing.B) { benchExport(b, false) }
+func BenchmarkExportCached(b *testing.B)   { benchExport(b, true) }
