@@ -66,6 +66,10 @@ type ContainerConfig struct {
 	// UserWorkdir: WorkingDir came from --workdir, so it must exist (the
 	// image's WORKDIR is created when missing); workdir.go.
 	UserWorkdir bool `json:"userWorkdir,omitempty"`
+	// MonitorPidFile (--conmon-pidfile) gets the monitor's PID at each start.
+	MonitorPidFile string `json:"monitorPidFile,omitempty"`
+	// NoHostname (--no-hostname): no /etc/hostname is made for it.
+	NoHostname bool `json:"noHostname,omitempty"`
 }
 
 // Args is the command line the container's init runs.
@@ -139,6 +143,8 @@ type CreateOptions struct {
 	AutoRemoveImage bool   // --rmi: remove the image with the container (needs AutoRemove)
 	Timezone        string // --tz: a zone of the host's zoneinfo, or "local"
 	CIDFile         string // --cidfile: written by the caller, removed with the container
+	MonitorPidFile  string // --conmon-pidfile: where each start writes the monitor's PID
+	NoHostname      bool   // --no-hostname: keep the image's /etc/hostname (if any)
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -246,6 +252,8 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	cfg.AutoRemoveImage = o.AutoRemoveImage
 	cfg.CIDFile = o.CIDFile
 	cfg.UserWorkdir = o.WorkingDir != ""
+	cfg.MonitorPidFile = o.MonitorPidFile
+	cfg.NoHostname = o.NoHostname
 	ic := img.Config
 	var imgEnv, imgEntrypoint, imgCmd []string
 	var imgWorkdir, imgUser, imgStopSignal string

@@ -31,6 +31,9 @@ type ExecOptions struct {
 	Resize <-chan [2]uint16
 	Rows   uint16
 	Cols   uint16
+	// Started, when set, gets the exec session's ID once the process runs
+	// (exec -d prints it); execsessions.go.
+	Started func(sessionID string)
 }
 
 // Exec runs a command in a running container and returns its exit code
@@ -91,6 +94,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 			// Detached, nothing ran: a failure of servin's, as podman says.
 			return -1, fmt.Errorf("%s", classifyExecErr(err).Error())
 		}
+		r.execStarted(c, p, o) // recorded until the process is gone
 		go p.Wait()
 		return 0, nil
 	}
@@ -164,6 +168,7 @@ func (r *Runtime) execPipes(c *Container, eo oci.ExecOptions, o ExecOptions) (in
 	if err != nil {
 		return -1, classifyExecErr(err)
 	}
+	defer r.execStarted(c, p, o)()
 	code, err := p.Wait()
 	wg.Wait()
 	return code, err
@@ -183,6 +188,7 @@ func (r *Runtime) execTTY(c *Container, eo oci.ExecOptions, o ExecOptions) (int,
 	if err != nil {
 		return -1, classifyExecErr(err)
 	}
+	defer r.execStarted(c, p, o)()
 	master, err := recvFd(parent)
 	if err != nil {
 		return -1, fmt.Errorf("receiving the exec terminal: %w", err)

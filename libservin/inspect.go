@@ -33,6 +33,7 @@ type InspectContainer struct {
 	HostConfig      InspectHostConfig `json:"HostConfig"`
 	NetworkSettings InspectNetwork    `json:"NetworkSettings"`
 	IsInfra         bool              `json:"IsInfra"`
+	ExecIDs         []string          `json:"ExecIDs"` // running exec sessions; execsessions.go
 }
 
 // InspectState is State in inspect output.
@@ -134,7 +135,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 		ID: c.ID, Created: c.Created, Image: c.ImageID, ImageName: c.ImageName,
 		Rootfs: "", Name: c.Name, RestartCount: c.State.RestartCount,
 		LogPath: c.Config.LogPath, Mounts: []any{},
-		Driver: r.opts.StorageDriver,
+		Driver: r.opts.StorageDriver, ExecIDs: r.execIDs(c),
 	}
 	if len(args) > 0 {
 		ic.Path, ic.Args = args[0], args[1:]

@@ -241,6 +241,7 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 			return r.failStart(c, err)
 		}
 		tracef("started")
+		writeMonitorPidFile(c) // rmi.go: --conmon-pidfile
 		c.State.Status = StatusRunning
 		c.State.StartedAt = time.Now().UTC()
 		r.event(ctx, "container", "start", c.ID, c.Name, map[string]string{"image": c.ImageName})
@@ -495,7 +496,7 @@ func (r *Runtime) stopLocked(ctx context.Context, c *Container, timeout *uint) e
 	}
 	if t == 0 || !r.waitExit(c, time.Duration(t)*time.Second) {
 		if t > 0 {
-			warnStopTimeout(c, sig, t) // stopwarn.go
+			warnStopTimeout(c, sig, t) // stop.go
 		}
 		_ = oci.Signal(r.runcRoot(), c.ID, syscall.SIGKILL, true)
 		if paused {

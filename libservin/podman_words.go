@@ -62,3 +62,7 @@ func nameInUse(err error) error {
 	}
 	return errdefs.Worded(errdefs.ErrAlreadyExists, "creating container: %v, or use --replace to instruct servin to do so.", err)
 }
+
+// errCtrStateImproper ends the messages of operations a container's state
+// forbids, in podman's words ("...: container state improper").
+var errCtrStateImproper = errdefs.Worded(errdefs.ErrFailedPrecondition, "container state improper")

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/servin/servin/libservin/errdefs"
 )
+
+// Files a container keeps beside its state: --rmi, --cidfile and
+// --conmon-pidfile.
 
 // RemoveImageOf is --rmi's second half: once a container run with --rm
 // --rmi is gone, its image goes too. An image that another container uses,
@@ -38,5 +42,13 @@ func removeCIDFile(c *Container) {
 	}
 	if data, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(data)) == c.ID {
 		_ = os.Remove(p)
+	}
+}
+
+// writeMonitorPidFile writes the PID of a starting container's monitor
+// (podman's conmon) to its --conmon-pidfile, for service managers.
+func writeMonitorPidFile(c *Container) {
+	if p := c.Config.MonitorPidFile; p != "" && c.State.MonitorPid > 0 {
+		_ = os.WriteFile(p, []byte(strconv.Itoa(c.State.MonitorPid)), 0o644)
 	}
 }

@@ -2,10 +2,15 @@ package libservin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall"
 	"time"
 
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/oci"
 )
 
@@ -45,10 +50,10 @@ func (r *Runtime) stopUnlocked(ctx context.Context, nameOrID string, timeout *ui
 		return c, err
 	}
 	exited := r.waitExit(c, wait)
-	return r.withLock(ctx, c.ID, func(c *Container) error {
+	after, err := r.withLock(ctx, c.ID, func(c *Container) error {
 		if c.Running() {
 			if !exited {
-				warnStopTimeout(c, sig, uint(wait/time.Second)) // stopwarn.go
+				warnStopTimeout(c, sig, uint(wait/time.Second))
 			}
 			_ = oci.Signal(r.runcRoot(), c.ID, syscall.SIGKILL, true)
 			if !r.waitExit(c, 10*time.Second) {
@@ -61,6 +66,12 @@ func (r *Runtime) stopUnlocked(ctx context.Context, nameOrID string, timeout *ui
 		r.event(ctx, "container", "stop", c.ID, c.Name, map[string]string{"image": c.ImageName})
 		return nil
 	})
+	if errors.Is(err, errdefs.ErrNotFound) {
+		// A --rm container is removed by its monitor once it exits.
+		c.State.Status = StatusExited
+		return c, nil
+	}
+	return after, err
 }
 
 // stopSignal is the container's stop signal (SIGTERM by default).
@@ -70,4 +81,14 @@ func stopSignal(c *Container) syscall.Signal {
 		return syscall.SIGTERM
 	}
 	return sig
+}
+
+// warnStopTimeout tells the user, as podman does, that the container
+// ignored its stop signal for the whole timeout and is being killed.
+func warnStopTimeout(c *Container, sig syscall.Signal, timeout uint) {
+	name := unix.SignalName(sig)
+	if name == "" {
+		name = sig.String()
+	}
+	logrus.Warnf("StopSignal %s failed to stop container %s in %d seconds, resorting to SIGKILL", name, c.Name, timeout)
 }

@@ -85,8 +85,8 @@ func (r *Runtime) writeEtcFiles(c *Container, runDir string) ([]specs.Mount, err
 		{"resolv.conf", resolv, "/etc/resolv.conf"},
 	}
 	for _, f := range files {
-		if f.name == "hosts" && noHosts {
-			continue // --no-hosts: the image's own file
+		if f.name == "hosts" && noHosts || f.name == "hostname" && c.Config.NoHostname {
+			continue // --no-hosts, --no-hostname: the image's own file
 		}
 		p := filepath.Join(runDir, f.name)
 		if shared != "" && f.name != "hostname" {

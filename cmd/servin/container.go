@@ -54,8 +54,10 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "rmi", Usage: "remove the image when the container exits (implies --rm)"},
 		&cli.StringFlag{Name: "tz", Usage: "time zone in the container: a zone name (Europe/Berlin) or local"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
+		&cli.StringFlag{Name: "conmon-pidfile", Usage: "write the PID of the container's monitor to this file at each start"},
 		&cli.StringSliceFlag{Name: "label-file", Usage: "read labels (key=value lines) from a file"},
 		&cli.BoolFlag{Name: "replace", Usage: "remove (with force) a container of the same --name first"},
+		&cli.BoolFlag{Name: "no-hostname", Usage: "do not create /etc/hostname in the container"},
 		&cli.StringFlag{Name: "kernel-memory", Usage: "no longer supported: ignored, with a warning", Hidden: true},
 	}, append(securityFlags(), networkFlags()...)...), append(resourceFlags(true), createPullFlags()...)...) // security_flags.go network.go pull.go
 }
@@ -97,11 +99,15 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		return nil, err
 	}
 	o.Timezone = c.String("tz")
+	o.NoHostname = c.Bool("no-hostname")
 	cidFile, cerr := absPath(c.String("cidfile")) // ctrflags.go
 	if cerr != nil {
 		return nil, cerr
 	}
 	o.CIDFile = cidFile
+	if o.MonitorPidFile, cerr = absPath(c.String("conmon-pidfile")); cerr != nil {
+		return nil, cerr
+	}
 	networkOptions(c, o) // network.go
 	if err := createPullOptions(c, o); err != nil {
 		return nil, err // pull.go
@@ -629,20 +635,25 @@ func waitCommand() *cli.Command {
 		Usage:     "wait for containers to stop and print their exit codes",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "condition", Usage: "condition to wait on (stopped, exited)"},
+			&cli.StringSliceFlag{Name: "condition", Usage: "states to wait for: exited/stopped (default), created, running, paused, stopping, removing"},
 			&cli.BoolFlag{Name: "ignore", Usage: "print -1 for a container that does not exist instead of failing"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if err := requireArgs(c, 1, "wait CONTAINER"); err != nil {
 				return err
 			}
-			for _, cond := range c.StringSlice("condition") {
-				if cond != "stopped" && cond != "exited" {
-					return fmt.Errorf("unsupported wait condition %q: %w", cond, errdefs.ErrInvalidArgument)
-				}
+			conds := commaList(c.StringSlice("condition"))
+			if err := checkWaitConditions(conds); err != nil { // waitcond.go
+				return err
 			}
 			return forEach(c.Args().Slice(), func(n string) (string, error) {
-				code, err := rt.Wait(c.Context, n)
+				var code any
+				var err error
+				if len(conds) > 0 && !(len(conds) == 1 && (conds[0] == "stopped" || conds[0] == "exited")) {
+					code, err = waitForConditions(c.Context, rt, n, conds)
+				} else {
+					code, err = rt.Wait(c.Context, n)
+				}
 				if err != nil && c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound) {
 					return "-1", nil
 				}
@@ -717,6 +728,9 @@ func execCommand() *cli.Command {
 			}
 			if c.Bool("interactive") {
 				o.Stdin = os.Stdin
+			}
+			if o.Detach {
+				o.Started = func(id string) { fmt.Println(id) } // the session's ID, as podman prints
 			}
 			if o.Tty && term.IsTerminal(int(os.Stdin.Fd())) && !o.Detach {
 				st, err := term.MakeRaw(int(os.Stdin.Fd()))

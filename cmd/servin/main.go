@@ -385,24 +385,37 @@ func typedShortName(c *cli.Context, name string) string {
 	return ""
 }
 
-// unknownCommand runs when the first argument names no command: podman's
-// messages, an unknown flag first ("servin bad --invalid").
+// unknownCommand runs when the first argument names no command of servin
+// or of a command group ("servin container"): podman's messages, an
+// unknown flag first ("servin bad --invalid"), exit 125.
 func unknownCommand(c *cli.Context) error {
+	prog := "servin"
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		prog += " " + c.Command.FullName()
+	}
 	if c.NArg() == 0 {
-		return cli.ShowAppHelp(c)
+		if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+			_ = cli.ShowSubcommandHelp(c)
+		} else {
+			_ = cli.ShowAppHelp(c)
+		}
+		return usageErr{fmt.Sprintf("missing command '%s COMMAND'", prog)}
 	}
 	for _, a := range c.Args().Slice()[1:] {
 		if strings.HasPrefix(a, "--") && len(a) > 2 {
 			name, _, _ := strings.Cut(a[2:], "=")
-			return usageErr{fmt.Sprintf("unknown flag: --%s\nSee 'servin --help'", name)}
+			return usageErr{fmt.Sprintf("unknown flag: --%s\nSee '%s --help'", name, prog)}
 		}
 	}
-	return usageErr{fmt.Sprintf("unrecognized command `servin %s`\nTry 'servin --help' for more information", c.Args().First())}
+	return usageErr{fmt.Sprintf("unrecognized command `%s %s`\nTry '%s --help' for more information", prog, c.Args().First(), prog)}
 }
 
 func setUsageErrors(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = usageError
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = unknownCommand
+		}
 		setUsageErrors(c.Subcommands)
 	}
 }

@@ -43,6 +43,16 @@ func TestH6FlagErrors(t *testing.T) {
 	if !strings.HasPrefix(r.stderr, "Error: unrecognized command `"+prog()+" bad`") {
 		t.Errorf("unknown command: %s", r)
 	}
+	r = s.run("container", "bogus")
+	s.expectExit(r, 125)
+	if !strings.HasPrefix(r.stderr, "Error: unrecognized command `"+prog()+" container bogus`") {
+		t.Errorf("unknown subcommand: %s", r)
+	}
+	r = s.run("container")
+	s.expectExit(r, 125)
+	if !strings.Contains(r.stderr, "Error: missing command '"+prog()+" container COMMAND'") {
+		t.Errorf("missing subcommand: %s", r)
+	}
 	// A value that starts with "-" is the flag's value, not a flag.
 	name := s.name("since")
 	s.mustRun("run", "--name", name, "--network", "none", busybox, "echo", "hello")
@@ -556,4 +566,104 @@ func TestH6NameInUseMessage(t *testing.T) {
 	if !want.MatchString(r.stderr) {
 		t.Errorf("name clash: %s", r)
 	}
+}
+
+func TestH6MonitorPidFile(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	name := s.name("p")
+	s.runDetached(name, "--conmon-pidfile", pidfile, busybox, "sleep", "100")
+	data, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := s.inspect(name, "{{.State.ConmonPid}}"); string(data) != want || want == "0" {
+		t.Errorf("pidfile holds %q, inspect says ConmonPid %q", data, want)
+	}
+}
+
+func TestH6WaitConditions(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	name := s.name("w")
+	s.mustRun("create", "--name", name, "--network", "none", busybox, "sh", "-c", "sleep 1; exit 3")
+	if got := s.mustRun("wait", "--condition=created", name); got != "-1" {
+		t.Errorf("wait --condition=created printed %q", got)
+	}
+	s.mustRun("start", name)
+	if got := s.mustRun("wait", "--condition=running", name); got != "-1" {
+		t.Errorf("wait --condition=running printed %q", got)
+	}
+	if got := s.mustRun("wait", "--condition=stopped,removing", name); got != "3" {
+		t.Errorf("wait for the exit printed %q", got)
+	}
+	s.expectExit(s.run("wait", "--condition=bogus", name), 125)
+
+	gone := s.name("rm")
+	s.runDetached(gone, "--rm", busybox, "sleep", "100")
+	w := s.start(nil, "wait", "--condition=removing", gone)
+	time.Sleep(300 * time.Millisecond) // let wait find the container
+	s.mustRun("stop", "-t", "0", gone) // --rm: its monitor removes it
+	if r := w.wait(t, waitTimeout); r.exit != 0 {
+		t.Errorf("wait --condition=removing: %s", r)
+	}
+	if s.exists(gone) {
+		t.Errorf("wait --condition=removing returned before the removal")
+	}
+}
+
+func TestH6NoHostname(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	mounted := func(args ...string) bool {
+		full := append(append([]string{"run", "--rm", "--network", "none"}, args...), busybox, "cat", "/proc/self/mountinfo")
+		return strings.Contains(s.mustRun(full...), " /etc/hostname ")
+	}
+	if !mounted() {
+		t.Errorf("servin should provide /etc/hostname by default")
+	}
+	if mounted("--no-hostname") {
+		t.Errorf("--no-hostname still mounted an /etc/hostname")
+	}
+}
+
+func TestH6StopRmContainer(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	// A --rm container that exits on SIGTERM is removed by its monitor
+	// while stop waits: stop still succeeds.
+	name := s.name("rm")
+	s.runDetached(name, "--rm", busybox, "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+	waitFor(t, waitTimeout, "the trap", func() bool {
+		return strings.Contains(s.run("exec", name, "ps").stdout, "sleep")
+	}, nil)
+	if got := s.mustRun("stop", name); got != name {
+		t.Errorf("stop printed %q", got)
+	}
+	waitFor(t, waitTimeout, "the removal", func() bool { return !s.exists(name) }, nil)
+}
+
+func TestH6ExecSessions(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	name := s.name("x")
+	s.runDetached(name, busybox, "sleep", "100")
+	for i := 0; i < 2; i++ {
+		s.expectExit(s.run("exec", name, "blahblah"), 127)
+		s.expectExit(s.run("exec", "-d", name, "blahblah"), 125)
+	}
+	if got := s.inspect(name, "{{len .ExecIDs}}"); got != "0" {
+		t.Errorf("failed execs left sessions: %s", got)
+	}
+	id := s.mustRun("exec", "-d", name, "sleep", "3")
+	if !fullID.MatchString(id) {
+		t.Errorf("exec -d printed %q, want a session ID", id)
+	}
+	if got := s.inspect(name, "{{range .ExecIDs}}{{.}}{{end}}"); got != id {
+		t.Errorf("ExecIDs = %q, want the running session %s", got, id)
+	}
+	waitFor(t, waitTimeout, "the session to end", func() bool {
+		return s.inspect(name, "{{len .ExecIDs}}") == "0"
+	}, nil)
 }
