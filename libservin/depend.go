@@ -22,7 +22,7 @@ func joinedContainers(c *Container) []string {
 
 // directDependents returns the containers that join a namespace of id.
 func (r *Runtime) directDependents(ctx context.Context, id string) ([]*Container, error) {
-	recs, err := r.db.ListContainers(ctx)
+	recs, err := r.db.ContainersWithConfigText(ctx, "container:"+id)
 	if err != nil {
 		return nil, err
 	}

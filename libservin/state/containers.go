@@ -139,6 +139,18 @@ func (d *DB) ListContainers(ctx context.Context) ([]*Container, error) {
 	return scanAll(rows, scanContainer)
 }
 
+// ContainersWithConfigText lists the containers whose creation config
+// contains text: a cheap filter in SQLite for callers that look for
+// references (e.g. "container:ID") and then decode the few that match.
+func (d *DB) ContainersWithConfigText(ctx context.Context, text string) ([]*Container, error) {
+	rows, err := d.db.QueryContext(ctx,
+		"SELECT "+containerColumns+" FROM containers WHERE instr(config, ?) > 0 ORDER BY created DESC, id", text)
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows, scanContainer)
+}
+
 // scanContainer reads one row of containerColumns, followed by extra.
 func scanContainer(rows *sql.Rows, extra ...any) (*Container, error) {
 	var (

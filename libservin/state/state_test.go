@@ -648,3 +648,27 @@ func TestIsBusy(t *testing.T) {
 		t.Error("isBusy true for a non-SQLite error")
 	}
 }
+
+func TestContainersWithConfigText(t *testing.T) {
+	d := openTemp(t)
+	ctx := context.Background()
+	base := newContainer(randomID(), "base")
+	joiner := newContainer(randomID(), "joiner")
+	joiner.Config = json.RawMessage(`{"networkMode":"container:` + base.ID + `"}`)
+	other := newContainer(randomID(), "other")
+	for _, c := range []*Container{base, joiner, other} {
+		if err := d.AddContainer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := d.ContainersWithConfigText(ctx, "container:"+base.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != joiner.ID {
+		t.Fatalf("containers mentioning container:%s = %v, want only %s", base.ID, got, joiner.Name)
+	}
+	if got, _ := d.ContainersWithConfigText(ctx, "container:"+other.ID); len(got) != 0 {
+		t.Fatalf("nothing mentions %s, got %v", other.Name, got)
+	}
+}
