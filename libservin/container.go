@@ -86,6 +86,10 @@ type Container struct {
 	Created   time.Time
 	Config    ContainerConfig
 	State     state.ContainerState
+
+	// Warnings are what Create adjusted and the user should hear about
+	// (e.g. ports dropped for --network host); never stored.
+	Warnings []string
 }
 
 // Running reports whether the container has live processes.
@@ -367,7 +371,11 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	mounts.commit()
 	r.event(ctx, "container", "create", id, name, map[string]string{"image": imageName})
-	return fromRecord(rec)
+	c, err := fromRecord(rec)
+	if c != nil {
+		c.Warnings = netPlan.warnings
+	}
+	return c, err
 }
 
 func newID() (string, error) {

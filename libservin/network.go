@@ -169,6 +169,7 @@ type netPlan struct {
 	mode      string
 	cfg       NetConfig
 	endpoints []planEndpoint
+	warnings  []string
 }
 
 type planEndpoint struct {
@@ -219,8 +220,11 @@ func (r *Runtime) planNetwork(ctx context.Context, o *CreateOptions, mode string
 		return p, r.planEndpoints(ctx, o, p)
 	}
 	if len(p.cfg.Ports) > 0 && mode != NetModeBridge {
-		// As podman: ports need a network servin sets up.
-		return nil, invalidArg("cannot set port bindings on an existing container network namespace or with --network %s", mode)
+		// As podman: ports need a network servin sets up; the container
+		// still runs, without them.
+		nsMode, _, _ := strings.Cut(mode, ":")
+		p.warnings = append(p.warnings, fmt.Sprintf("Port mappings have been discarded because %q network namespace mode does not support them", nsMode))
+		p.cfg.Ports = nil
 	}
 	if no.IP != "" || no.IP6 != "" || no.MAC != "" || len(no.Aliases) > 0 {
 		return nil, invalidArg("--ip, --mac-address and --network-alias need bridge networking, not --network %s", mode)

@@ -236,6 +236,9 @@ func createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range ctr.Warnings {
+				fmt.Fprintln(os.Stderr, w)
+			}
 			if err := writeCIDFile(rt, ctr); err != nil { // ctrflags.go
 				return err
 			}
@@ -272,6 +275,9 @@ func runCommand() *cli.Command {
 			ctr, err := rt.Create(c.Context, o)
 			if err != nil {
 				return err
+			}
+			for _, w := range ctr.Warnings {
+				fmt.Fprintln(os.Stderr, w)
 			}
 			if err := writeCIDFile(rt, ctr); err != nil { // ctrflags.go
 				return err

@@ -189,11 +189,15 @@ func inspectOne(c *cli.Context, rt *libservin.Runtime, typ, name string) (any, e
 		if err == nil {
 			return v, nil
 		}
+		if typ == inspectContainer && errors.Is(err, errdefs.ErrNotFound) {
+			// podman's words for `container inspect` of a missing name.
+			return nil, errdefs.Worded(errdefs.ErrNotFound, "no such container %q", name)
+		}
 		if typ != inspectAll || !errors.Is(err, errdefs.ErrNotFound) {
 			return nil, fmt.Errorf("inspecting object: %w", err)
 		}
 	}
-	return nil, fmt.Errorf("inspecting object: %w: %q", errdefs.ErrNotFound, name)
+	return nil, errdefs.Worded(errdefs.ErrNotFound, "no such object: %q", name)
 }
 
 // inspectNormalize lets templates use the JSON key ".Id" for the Go field

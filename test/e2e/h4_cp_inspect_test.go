@@ -212,10 +212,12 @@ func TestInspectAnyObject(t *testing.T) {
 	// Nothing of that name: podman's error, an empty list, exit 125.
 	missing := s.name("missing")
 	r = s.run("inspect", missing)
-	s.expectError(r, `no such object: "`+missing+`"`)
+	s.expectStderr(r, 125, `Error: no such object: "`+missing+`"`)
 	if strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("inspect of a missing name printed %q", r.stdout)
 	}
+	// `container inspect` names the kind, as podman does.
+	s.expectStderr(s.run("container", "inspect", missing), 125, `Error: no such container "`+missing+`"`)
 	r = s.run("inspect", "--format", "{{.Name}}", vol, missing)
 	s.expectError(r, missing)
 	if r.out() != vol {

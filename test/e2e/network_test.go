@@ -635,9 +635,8 @@ func TestNetworkSharedModes(t *testing.T) {
 	if strings.Fields(out)[0] != "lo" || !strings.HasSuffix(out, "lo") || strings.Contains(out, "eth0") {
 		t.Errorf("--network none: %q", out)
 	}
-	// Ports need a network of servin's.
-	r := s.run("run", "--rm", "--network", "host", "-p", "8080:80", busybox, "true")
-	s.expectExit(r, 125)
+	// Ports need a network of servin's: dropped with a warning (see
+	// TestPortsDiscardedWithoutBridge).
 }
 
 func TestNetworkEtcFiles(t *testing.T) {
@@ -873,5 +872,23 @@ func TestRandomHostPortChosenAtCreate(t *testing.T) {
 	s.mustRun("restart", "-t", "0", name)
 	if got := s.mustRun("port", name, "7400"); got != created {
 		t.Errorf("port after restart = %q, want %q", got, created)
+	}
+}
+
+// Published ports with a network mode that cannot take them are dropped
+// with podman's warning, printed before the container's output, and the
+// container runs.
+func TestPortsDiscardedWithoutBridge(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	base := s.name("portbase")
+	s.mustRun("run", "-d", "--name", base, "--network", "none", busybox, "sleep", "100")
+	for mode, word := range map[string]string{"host": "host", "none": "none", "container:" + base: "container"} {
+		r := s.run("run", "--rm", "-p", "8080", "--network", mode, busybox, "echo", "ran")
+		s.expectExit(r, 0)
+		want := fmt.Sprintf("Port mappings have been discarded because %q network namespace mode does not support them", word)
+		if strings.TrimSpace(r.stderr) != want || r.out() != "ran" {
+			t.Errorf("--network %s -p 8080: %s", mode, r)
+		}
 	}
 }
