@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,9 +61,13 @@ type ContainerConfig struct {
 	Mounts        []Mount           `json:"mounts,omitempty"`   // mounts.go
 
 	// AutoRemoveImage (--rmi): the image goes when the --rm container does.
-	AutoRemoveImage bool   `json:"autoRemoveImage,omitempty"`
-	Timezone        string `json:"timezone,omitempty"` // --tz: a zone name or "local"; timezone.go
-	CIDFile         string `json:"cidFile,omitempty"`  // --cidfile: holds the ID; removed with the container
+	AutoRemoveImage bool `json:"autoRemoveImage,omitempty"`
+	// UnsetEnv (--unsetenv) drops default and image variables by name;
+	// UnsetEnvAll (--unsetenv-all) keeps only the user's.
+	UnsetEnv    []string `json:"unsetEnv,omitempty"`
+	UnsetEnvAll bool     `json:"unsetEnvAll,omitempty"`
+	Timezone    string   `json:"timezone,omitempty"` // --tz: a zone name or "local"; timezone.go
+	CIDFile     string   `json:"cidFile,omitempty"`  // --cidfile: holds the ID; removed with the container
 	// UserWorkdir: WorkingDir came from --workdir, so it must exist (the
 	// image's WORKDIR is created when missing); workdir.go.
 	UserWorkdir bool `json:"userWorkdir,omitempty"`
@@ -144,11 +149,13 @@ type CreateOptions struct {
 	Pull          PullPolicy      // --pull: when to pull the image ("" is missing); image_policy.go
 	PullOptions   PullOptions     // how to pull it (registry flags, progress, retries)
 
-	AutoRemoveImage bool   // --rmi: remove the image with the container (needs AutoRemove)
-	Timezone        string // --tz: a zone of the host's zoneinfo, or "local"
-	CIDFile         string // --cidfile: written by the caller, removed with the container
-	MonitorPidFile  string // --conmon-pidfile: where each start writes the monitor's PID
-	NoHostname      bool   // --no-hostname: keep the image's /etc/hostname (if any)
+	AutoRemoveImage bool     // --rmi: remove the image with the container (needs AutoRemove)
+	UnsetEnv        []string // --unsetenv: default or image variables not to set
+	UnsetEnvAll     bool     // --unsetenv-all: only the variables given in Env
+	Timezone        string   // --tz: a zone of the host's zoneinfo, or "local"
+	CIDFile         string   // --cidfile: written by the caller, removed with the container
+	MonitorPidFile  string   // --conmon-pidfile: where each start writes the monitor's PID
+	NoHostname      bool     // --no-hostname: keep the image's /etc/hostname (if any)
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -284,6 +291,16 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalidArgument)
+	}
+	cfg.UnsetEnv, cfg.UnsetEnvAll = o.UnsetEnv, o.UnsetEnvAll
+	switch {
+	case o.UnsetEnvAll:
+		imgEnv = nil
+	case len(o.UnsetEnv) > 0:
+		imgEnv = slices.DeleteFunc(slices.Clone(imgEnv), func(kv string) bool {
+			k, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(o.UnsetEnv, k)
+		})
 	}
 	cfg.Env = mergeEnv(imgEnv, o.Env)
 	cfg.WorkingDir = firstNonEmpty(o.WorkingDir, imgWorkdir)

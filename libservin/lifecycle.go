@@ -330,6 +330,8 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		ReadOnly:    c.Config.ReadOnly,
 		Args:        c.Config.Args(),
 		Env:         c.Config.Env,
+		UnsetEnv:    c.Config.UnsetEnv,
+		UnsetEnvAll: c.Config.UnsetEnvAll,
 		Cwd:         c.Config.WorkingDir,
 		User:        c.Config.User,
 		GroupAdd:    c.Config.GroupAdd,

@@ -25,6 +25,8 @@ func createFlags() []cli.Flag {
 	return append(append([]cli.Flag{
 		&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+		&cli.StringSliceFlag{Name: "unsetenv", Usage: "do not set this default or image environment variable"},
+		&cli.BoolFlag{Name: "unsetenv-all", Usage: "set only the environment variables given with --env and --env-file"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID[:GID]"},
@@ -121,6 +123,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 		o.Entrypoint = &ep
 	}
 	var err error
+	o.UnsetEnv, o.UnsetEnvAll = c.StringSlice("unsetenv"), c.Bool("unsetenv-all")
 	if o.Env, err = parseEnv(c.StringSlice("env-file"), c.StringSlice("env")); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,11 +47,15 @@ const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 // SpecInput is everything the spec generator needs to know about one
 // container start. It is derived from the stored container config.
 type SpecInput struct {
-	ID          string
-	Rootfs      string
-	ReadOnly    bool
-	Args        []string
-	Env         []string
+	ID       string
+	Rootfs   string
+	ReadOnly bool
+	Args     []string
+	Env      []string
+	// UnsetEnv are default variables (PATH, TERM, container, HOME,
+	// HOSTNAME) not to add; UnsetEnvAll adds none of them.
+	UnsetEnv    []string
+	UnsetEnvAll bool
 	Cwd         string
 	User        string // as given: "", "name", "uid", "uid:gid", "name:group"
 	GroupAdd    []string
@@ -127,7 +132,10 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := withDefaults(in.Env, u.Home, in.Hostname, in.Terminal)
+	env := in.Env
+	if !in.UnsetEnvAll {
+		env = withDefaults(in.Env, u.Home, in.Hostname, in.Terminal, in.UnsetEnv)
+	}
 	cwd := in.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -246,8 +254,11 @@ func removeNS(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType) []specs.Lin
 	return out
 }
 
-func withDefaults(env []string, home, hostname string, tty bool) []string {
+func withDefaults(env []string, home, hostname string, tty bool, unset []string) []string {
 	has := func(k string) bool {
+		if slices.Contains(unset, k) {
+			return true // as if set: the default is not wanted
+		}
 		for _, e := range env {
 			if strings.HasPrefix(e, k+"=") {
 				return true

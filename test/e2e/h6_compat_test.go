@@ -667,3 +667,29 @@ func TestH6ExecSessions(t *testing.T) {
 		return s.inspect(name, "{{len .ExecIDs}}") == "0"
 	}, nil)
 }
+
+// --unsetenv drops a default or image variable; --unsetenv-all leaves only
+// the user's own.
+func TestUnsetEnv(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	out := s.mustRun("run", "--rm", busybox, "env")
+	if !strings.Contains(out, "PATH=") || !strings.Contains(out, "HOSTNAME=") || strings.Contains(out, "TERM=") {
+		t.Fatalf("default env: %q", out)
+	}
+	out = s.mustRun("run", "--rm", "--unsetenv", "HOSTNAME", "--unsetenv", "PATH", busybox, "/bin/env")
+	if strings.Contains(out, "HOSTNAME=") || strings.Contains(out, "PATH=") || !strings.Contains(out, "HOME=") {
+		t.Errorf("--unsetenv HOSTNAME --unsetenv PATH: %q", out)
+	}
+	// (HOME is the OCI runtime's own: runc sets it when it is missing.)
+	out = s.mustRun("run", "--rm", "-t=false", "--unsetenv-all", busybox, "/bin/env")
+	for _, v := range []string{"PATH=", "container=", "HOSTNAME=", "TERM="} {
+		if strings.Contains(out, v) {
+			t.Errorf("--unsetenv-all left %s: %q", v, out)
+		}
+	}
+	out = s.mustRun("run", "--rm", "--unsetenv-all", "-e", "TERM=abc", busybox, "/bin/env")
+	if !strings.Contains(out, "TERM=abc") || strings.Contains(out, "PATH=") {
+		t.Errorf("--unsetenv-all -e TERM=abc: %q", out)
+	}
+}
