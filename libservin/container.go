@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,8 @@ type ContainerConfig struct {
 	// UnsetEnvAll (--unsetenv-all) keeps only the user's.
 	UnsetEnv    []string `json:"unsetEnv,omitempty"`
 	UnsetEnvAll bool     `json:"unsetEnvAll,omitempty"`
+	CgroupNS    string   `json:"cgroupns,omitempty"` // --cgroupns: host, private or "" (private on cgroup v2)
+	Umask       string   `json:"umask,omitempty"`    // --umask, octal`
 	Timezone    string   `json:"timezone,omitempty"` // --tz: a zone name or "local"; timezone.go
 	CIDFile     string   `json:"cidFile,omitempty"`  // --cidfile: holds the ID; removed with the container
 	// UserWorkdir: WorkingDir came from --workdir, so it must exist (the
@@ -152,6 +155,8 @@ type CreateOptions struct {
 	AutoRemoveImage bool     // --rmi: remove the image with the container (needs AutoRemove)
 	UnsetEnv        []string // --unsetenv: default or image variables not to set
 	UnsetEnvAll     bool     // --unsetenv-all: only the variables given in Env
+	CgroupNS        string   // --cgroupns: host or private ("" is podman's default)
+	Umask           string   // --umask: octal, e.g. 0027
 	Timezone        string   // --tz: a zone of the host's zoneinfo, or "local"
 	CIDFile         string   // --cidfile: written by the caller, removed with the container
 	MonitorPidFile  string   // --conmon-pidfile: where each start writes the monitor's PID
@@ -293,6 +298,16 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image: %w", errdefs.ErrInvalidArgument)
 	}
 	cfg.UnsetEnv, cfg.UnsetEnvAll = o.UnsetEnv, o.UnsetEnvAll
+	switch o.CgroupNS {
+	case "", "host", "private":
+		cfg.CgroupNS = o.CgroupNS
+	default:
+		return nil, fmt.Errorf("invalid cgroup namespace mode %q (use host or private): %w", o.CgroupNS, errdefs.ErrInvalidArgument)
+	}
+	if o.Umask != "" && parseUmask(o.Umask) == nil {
+		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid umask string %s: invalid argument", o.Umask)
+	}
+	cfg.Umask = o.Umask
 	switch {
 	case o.UnsetEnvAll:
 		imgEnv = nil
@@ -410,6 +425,20 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// parseUmask reads an octal umask (at most 0777); nil when s is empty or
+// not one.
+func parseUmask(s string) *uint32 {
+	if s == "" || len(s) > 4 {
+		return nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return nil
+	}
+	m := uint32(n)
+	return &m
 }
 
 // mergeEnv overlays user variables on the image's, by key.

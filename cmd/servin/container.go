@@ -27,6 +27,8 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
 		&cli.StringSliceFlag{Name: "unsetenv", Usage: "do not set this default or image environment variable"},
 		&cli.BoolFlag{Name: "unsetenv-all", Usage: "set only the environment variables given with --env and --env-file"},
+		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace: host or private (default: private on cgroup v2, host on v1)"},
+		&cli.StringFlag{Name: "umask", Usage: "umask of the container's processes (octal, default 0022)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID[:GID]"},
@@ -124,6 +126,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 	}
 	var err error
 	o.UnsetEnv, o.UnsetEnvAll = c.StringSlice("unsetenv"), c.Bool("unsetenv-all")
+	o.CgroupNS, o.Umask = c.String("cgroupns"), c.String("umask")
 	if o.Env, err = parseEnv(c.StringSlice("env-file"), c.StringSlice("env")); err != nil {
 		return nil, err
 	}

@@ -67,6 +67,8 @@ type SpecInput struct {
 	NetNSPath   string
 	CgroupsPath string
 	CgroupNS    bool // private cgroup namespace (cgroup v2 default)
+	// Umask of the container's processes; nil keeps the runtime's 0022.
+	Umask       *uint32
 	Annotations map[string]string
 	ExtraMounts []specs.Mount
 	// NofileLimit is the caller's hard RLIMIT_NOFILE; container limits never exceed it.
@@ -159,7 +161,7 @@ func Generate(in *SpecInput) (*specs.Spec, error) {
 			Env:      env,
 			Cwd:      cwd,
 			User: specs.User{
-				UID: u.UID, GID: u.GID, AdditionalGids: u.AdditionalGids,
+				UID: u.UID, GID: u.GID, AdditionalGids: u.AdditionalGids, Umask: in.Umask,
 			},
 			Capabilities: &specs.LinuxCapabilities{
 				Bounding: caps, Effective: caps, Permitted: caps,

@@ -693,3 +693,29 @@ func TestUnsetEnv(t *testing.T) {
 		t.Errorf("--unsetenv-all -e TERM=abc: %q", out)
 	}
 }
+
+// --cgroupns host|private picks the cgroup namespace; --umask sets the
+// processes' umask.
+func TestCgroupNSAndUmask(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	host, err := os.Readlink("/proc/self/ns/cgroup")
+	if err != nil {
+		t.Skipf("no cgroup namespaces here: %v", err)
+	}
+	if got := s.mustRun("run", "--rm", "--cgroupns", "host", busybox, "readlink", "/proc/self/ns/cgroup"); got != host {
+		t.Errorf("--cgroupns host: %q, host has %q", got, host)
+	}
+	if got := s.mustRun("run", "--rm", "--cgroupns", "private", busybox, "readlink", "/proc/self/ns/cgroup"); got == host || !strings.HasPrefix(got, "cgroup:") {
+		t.Errorf("--cgroupns private: %q, host has %q", got, host)
+	}
+	s.expectExit(s.run("run", "--rm", "--cgroupns", "bogus", busybox, "true"), 125)
+
+	if got := s.mustRun("run", "--rm", "--umask", "0027", busybox, "sh", "-c", "umask"); got != "0027" {
+		t.Errorf("--umask 0027: umask is %q", got)
+	}
+	if got := s.mustRun("run", "--rm", busybox, "sh", "-c", "umask"); got != "0022" {
+		t.Errorf("default umask is %q", got)
+	}
+	s.expectStderr(s.run("run", "--rm", "--umask", "8888", busybox, "true"), 125, "Error: invalid umask string 8888: invalid argument")
+}
