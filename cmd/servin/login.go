@@ -118,6 +118,9 @@ func logoutCommand() *cli.Command {
 				return fmt.Errorf("logout takes one registry, or --all: %w", errdefs.ErrInvalidArgument)
 			}
 			key := c.Args().First()
+			if err := checkAuthFile(c.String("authfile")); err != nil {
+				return err
+			}
 			if err := rt.Logout(key, all, libservin.RemoteOptions{AuthFile: c.String("authfile")}); err != nil {
 				return err
 			}

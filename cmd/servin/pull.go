@@ -12,6 +12,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/errdefs"
 )
@@ -26,9 +28,26 @@ func remoteFlags() []cli.Flag {
 	}
 }
 
+// checkAuthFile refuses an --authfile that does not exist, in podman's
+// words, rather than going on without credentials.
+func checkAuthFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := unix.Faccessat(unix.AT_FDCWD, path, unix.F_OK, 0); err != nil {
+		return errdefs.Worded(errdefs.ErrInvalidArgument, "credential file is not accessible: faccessat %s: %s", path, err)
+	}
+	return nil
+}
+
 // remoteOptions maps remoteFlags (and the platform flags, if the command
 // has them) onto options.
 func remoteOptions(c *cli.Context) (libservin.RemoteOptions, error) {
+	if c.Command.Name != "login" { // login creates the file
+		if err := checkAuthFile(c.String("authfile")); err != nil {
+			return libservin.RemoteOptions{}, err
+		}
+	}
 	o := libservin.RemoteOptions{
 		CertDir: c.String("cert-dir"), AuthFile: c.String("authfile"), Creds: c.String("creds"),
 		SignaturePolicy: c.String("signature-policy"),

@@ -719,3 +719,23 @@ func TestCgroupNSAndUmask(t *testing.T) {
 	}
 	s.expectStderr(s.run("run", "--rm", "--umask", "8888", busybox, "true"), 125, "Error: invalid umask string 8888: invalid argument")
 }
+
+// An --authfile that does not exist is refused by every command that
+// reads credentials, in podman's words; login creates it.
+func TestAuthfileMissing(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	bogus := filepath.Join(t.TempDir(), "bogus-authfile")
+	want := "Error: credential file is not accessible: faccessat " + bogus + ": no such file or directory"
+	for _, args := range [][]string{
+		{"create", "--authfile=" + bogus, busybox, "true"},
+		{"run", "--rm", "--authfile=" + bogus, busybox, "false"},
+		{"pull", "--authfile=" + bogus, busybox},
+		{"push", "--authfile=" + bogus, busybox},
+		{"logout", "--authfile=" + bogus, busybox},
+		{"search", "--authfile=" + bogus, busybox},
+		{"manifest", "inspect", "--authfile=" + bogus, busybox},
+	} {
+		s.expectStderr(s.run(args...), 125, want)
+	}
+}
