@@ -68,7 +68,8 @@ type ContainerConfig struct {
 	UnsetEnv    []string `json:"unsetEnv,omitempty"`
 	UnsetEnvAll bool     `json:"unsetEnvAll,omitempty"`
 	CgroupNS    string   `json:"cgroupns,omitempty"` // --cgroupns: host, private or "" (private on cgroup v2)
-	Umask       string   `json:"umask,omitempty"`    // --umask, octal`
+	Umask       string   `json:"umask,omitempty"`    // --umask, octal
+	Timeout     uint     `json:"timeout,omitempty"`  // --timeout: seconds a run may last, 0 = unlimited`
 	Timezone    string   `json:"timezone,omitempty"` // --tz: a zone name or "local"; timezone.go
 	CIDFile     string   `json:"cidFile,omitempty"`  // --cidfile: holds the ID; removed with the container
 	// UserWorkdir: WorkingDir came from --workdir, so it must exist (the
@@ -157,6 +158,7 @@ type CreateOptions struct {
 	UnsetEnvAll     bool     // --unsetenv-all: only the variables given in Env
 	CgroupNS        string   // --cgroupns: host or private ("" is podman's default)
 	Umask           string   // --umask: octal, e.g. 0027
+	Timeout         uint     // --timeout: kill the container after this many seconds (0: never)
 	Timezone        string   // --tz: a zone of the host's zoneinfo, or "local"
 	CIDFile         string   // --cidfile: written by the caller, removed with the container
 	MonitorPidFile  string   // --conmon-pidfile: where each start writes the monitor's PID
@@ -308,6 +310,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid umask string %s: invalid argument", o.Umask)
 	}
 	cfg.Umask = o.Umask
+	cfg.Timeout = o.Timeout
 	switch {
 	case o.UnsetEnvAll:
 		imgEnv = nil

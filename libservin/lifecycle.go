@@ -378,6 +378,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		ExecFifo:    filepath.Join(r.runcRoot(), c.ID, "exec.fifo"),
 		ExitCommand: append(append([]string{r.opts.RuntimePath}, r.helperArgs()...), "container", "cleanup", c.ID),
 		ExitGraceMs: exitGraceMs(c, attach != nil),
+		TimeoutSec:  int64(c.Config.Timeout),
 		LogMaxSize:  maxSize,
 		LogMaxFiles: maxFiles,
 		Terminal:    c.Config.Tty,

@@ -29,6 +29,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "unsetenv-all", Usage: "set only the environment variables given with --env and --env-file"},
 		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace: host or private (default: private on cgroup v2, host on v1)"},
 		&cli.StringFlag{Name: "umask", Usage: "umask of the container's processes (octal, default 0022)"},
+		&cli.UintFlag{Name: "timeout", Usage: "seconds the container may run before it is killed (0: no limit); its exit code is then -1"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID[:GID]"},
@@ -126,7 +127,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 	}
 	var err error
 	o.UnsetEnv, o.UnsetEnvAll = c.StringSlice("unsetenv"), c.Bool("unsetenv-all")
-	o.CgroupNS, o.Umask = c.String("cgroupns"), c.String("umask")
+	o.CgroupNS, o.Umask, o.Timeout = c.String("cgroupns"), c.String("umask"), c.Uint("timeout")
 	if o.Env, err = parseEnv(c.StringSlice("env-file"), c.StringSlice("env")); err != nil {
 		return nil, err
 	}

@@ -111,16 +111,17 @@ func (c *AttachConn) Close() error { return c.f.Close() }
 
 // ExitCode decodes the payload of a StreamExit frame.
 func ExitCode(payload []byte) (int, error) {
-	code := -1
+	code, found := -1, false
 	err := decodeJSONObject(payload, func(key string, d *jsonDec) error {
 		if key != "exitCode" {
 			return d.skip()
 		}
 		n, err := d.int(32)
-		code = int(n)
+		code, found = int(n), true
 		return err
 	})
-	if err != nil || code < 0 {
+	// -1 is a real code: a run killed for its --timeout.
+	if err != nil || !found || code < -1 {
 		return -1, errors.New("bad exit frame " + strconv.Quote(string(payload)))
 	}
 	return code, nil

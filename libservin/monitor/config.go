@@ -49,6 +49,9 @@ type Config struct {
 	// attached `run --rm` removes the container itself, and a second
 	// servin process doing the same work only competes with it.
 	ExitGraceMs int64 `json:"exitGraceMs,omitempty"`
+	// TimeoutSec, when set, kills the container's init that many seconds
+	// after each start (run --timeout); its exit code is then -1.
+	TimeoutSec int64 `json:"timeoutSec,omitempty"`
 
 	LogPath     string `json:"logPath,omitempty"` // "" = no log
 	LogMaxSize  int64  `json:"logMaxSize,omitempty"`
@@ -195,6 +198,7 @@ func (c *Config) marshal() []byte {
 	o.str("execFifo", c.ExecFifo)
 	o.strs("exitCommand", c.ExitCommand)
 	o.int("exitGraceMs", c.ExitGraceMs)
+	o.int("timeoutSec", c.TimeoutSec)
 	o.str("logPath", c.LogPath)
 	o.int("logMaxSize", c.LogMaxSize)
 	o.int("logMaxFiles", int64(c.LogMaxFiles))
@@ -234,6 +238,8 @@ func unmarshalConfig(b []byte) (*Config, error) {
 			c.ExitCommand, err = d.strs()
 		case "exitGraceMs":
 			c.ExitGraceMs, err = d.int(64)
+		case "timeoutSec":
+			c.TimeoutSec, err = d.int(64)
 		case "logPath":
 			c.LogPath, err = d.str()
 		case "logMaxSize":

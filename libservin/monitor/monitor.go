@@ -185,6 +185,13 @@ func (m *monitor) startRun(r *run, wait, restarted bool) bool {
 		return false
 	}
 	r.startedAt = time.Now()
+	if m.cfg.TimeoutSec > 0 {
+		pid := r.pid
+		r.timeout = time.AfterFunc(time.Duration(m.cfg.TimeoutSec)*time.Second, func() {
+			r.timedOut.Store(true)
+			unix.Kill(pid, unix.SIGKILL)
+		})
+	}
 	m.setStatus(func(st *Status) {
 		st.State, st.Pid, st.StartedAt = StateRunning, r.pid, r.startedAt
 		st.FinishedAt, st.ExitCode, st.Signal, st.Error = time.Time{}, 0, 0, ""
@@ -201,6 +208,12 @@ func (m *monitor) startRun(r *run, wait, restarted bool) bool {
 func (m *monitor) exited(r *run) int {
 	code, sig := exitStatus(r.wait())
 	finished := time.Now()
+	if r.timeout != nil {
+		r.timeout.Stop()
+	}
+	if r.timedOut.Load() {
+		code = -1 // as podman: killed for running past --timeout
+	}
 	m.drain(r)
 	frame := staticFrame(encodeFrame(StreamExit, []byte(`{"exitCode":`+strconv.Itoa(code)+`}`)))
 	m.mu.Lock()

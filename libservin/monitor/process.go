@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +36,10 @@ type run struct {
 	pumps   sync.WaitGroup
 
 	startedAt time.Time
+	// timeout kills the run after cfg.TimeoutSec; timedOut tells exited
+	// that the end came from it.
+	timeout  *time.Timer
+	timedOut atomic.Bool
 }
 
 type output struct {

@@ -739,3 +739,25 @@ func TestAuthfileMissing(t *testing.T) {
 		s.expectStderr(s.run(args...), 125, want)
 	}
 }
+
+// run --timeout kills the container after that many seconds: exit code
+// -1 in inspect, 255 from run, as podman.
+func TestRunTimeout(t *testing.T) {
+	t.Parallel()
+	s := newServin(t)
+	name := s.name("timeout")
+	t0 := time.Now()
+	r := s.run("run", "--name", name, "--timeout", "2", busybox, "sleep", "60")
+	s.expectExit(r, 255)
+	if d := time.Since(t0); d < 2*time.Second || d > 15*time.Second {
+		t.Errorf("run --timeout 2 took %v", d)
+	}
+	if got := s.inspect(name, "{{.State.Status}} {{.State.ExitCode}}"); got != "exited -1" {
+		t.Errorf("inspect after the timeout: %q", got)
+	}
+	if got := s.mustRun("wait", name); got != "-1" {
+		t.Errorf("wait: %q", got)
+	}
+	// A run that ends first keeps its own exit code.
+	s.expectExit(s.run("run", "--rm", "--timeout", "30", busybox, "sh", "-c", "exit 3"), 3)
+}
