@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -497,5 +498,37 @@ func TestSeccompFilterCache(t *testing.T) {
 	}
 	if entries, _ := filepath.Glob(filepath.Join(s.st.runroot, "seccomp", "*.bpf")); len(entries) != 2 {
 		t.Fatalf("want two cached filters, have %v", entries)
+	}
+}
+
+// Containers starting at once on an empty cache all compile the profile
+// and store it; one entry results and no temporary file is left.
+func TestSeccompFilterCacheParallel(t *testing.T) {
+	t.Parallel()
+	if suite.podman {
+		t.Skip("servin's own cache")
+	}
+	s := newIsolatedServin(t)
+	s.importBusybox()
+	var wg sync.WaitGroup
+	results := make([]result, 6)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.run("run", "--rm", "--network", "none", busybox, "grep", "^Seccomp:", "/proc/self/status")
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.exit != 0 || !strings.Contains(r.stdout, "Seccomp:\t2") {
+			t.Errorf("parallel run: %s", r)
+		}
+	}
+	dir := filepath.Join(s.st.runroot, "seccomp")
+	all, _ := filepath.Glob(filepath.Join(dir, "*"))
+	hidden, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(all) != 1 || len(hidden) != 0 {
+		t.Errorf("cache dir holds %v and temporary files %v, want one entry", all, hidden)
 	}
 }

@@ -30,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KEY_MAGIC "servin-scmpcache-1"
@@ -407,8 +409,13 @@ static int lookup(const char *name, const struct recorder *r, int out)
 
 static void store(const char *name, const struct recorder *r, const unsigned char *prog, size_t n)
 {
+	// Not the pid for uniqueness: every container's init is pid 1 in its
+	// own namespace, and many may store the same entry at once.
+	uint64_t nonce = 0;
+	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+		nonce = (uint64_t)(uintptr_t)&nonce ^ (uint64_t)time(NULL);
 	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+	snprintf(tmp, sizeof(tmp), ".%s.%016llx", name, (unsigned long long)nonce);
 	int fd = openat(cache_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
