@@ -1,8 +1,8 @@
 // Package monitor owns the per-container monitor process (conmon-style) and
 // the client API the CLI uses to talk to it.
 //
-// One monitor runs per container start. Spawn double-forks it into its own
-// session so it outlives the CLI. The monitor is a child subreaper: it execs
+// One monitor runs per container start. Spawn starts it in its own session
+// so it outlives the CLI (a goroutine reaps it while the caller lives). The monitor is a child subreaper: it execs
 // the runtime helper (`servin oci create`), becomes the parent of the
 // container init, starts the container through libcontainer's exec fifo,
 // owns the container's stdio (pipes or a pty), writes the k8s-file log,
