@@ -452,6 +452,9 @@ func startCommand() *cli.Command {
 }
 
 func allOrArgs(c *cli.Context, rt *libservin.Runtime, filter func(*libservin.Container) bool) ([]string, error) {
+	if c.Bool("latest") {
+		return latestOrArgs(c, rt) // ctrflags.go
+	}
 	if !c.Bool("all") {
 		fromFiles, err := cidfileNames(c) // ctrflags.go
 		if err != nil {
@@ -486,7 +489,7 @@ func stopCommand() *cli.Command {
 			timeFlag("seconds to wait before killing the container (-1: no limit)", "timeout"),
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "stop all running containers"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore errors when a container does not exist"},
-			cidfileFlag(),
+			cidfileFlag(), latestFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, running)
@@ -513,7 +516,7 @@ func killCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal all running containers"},
-			cidfileFlag(),
+			cidfileFlag(), latestFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if _, err := libservin.ParseSignal(c.String("signal")); err != nil {
@@ -539,7 +542,7 @@ func restartCommand() *cli.Command {
 		Flags: []cli.Flag{
 			timeFlag("seconds to wait before killing the container (-1: no limit)"),
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "restart all containers"},
-			cidfileFlag(),
+			cidfileFlag(), latestFlag(),
 			&cli.BoolFlag{Name: "running", Usage: "restart only running containers (with --all)"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
@@ -576,7 +579,7 @@ func rmCommand() *cli.Command {
 			timeFlag("seconds to wait for stop before killing (-1: no limit)"),
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the containers' anonymous volumes"},
 			&cli.BoolFlag{Name: "depend", Usage: "first remove the containers that depend on these"},
-			cidfileFlag(),
+			cidfileFlag(), latestFlag(),
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, nil)
@@ -814,7 +817,7 @@ func pauseCommand() *cli.Command {
 		Name:      "pause",
 		Usage:     "pause all processes in one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag()},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag(), latestFlag()},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusRunning })
 			if err != nil {
@@ -833,7 +836,7 @@ func unpauseCommand() *cli.Command {
 		Name:      "unpause",
 		Usage:     "unpause all processes in one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag()},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, cidfileFlag(), latestFlag()},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return x.State.Status == libservin.StatusPaused })
 			if err != nil {

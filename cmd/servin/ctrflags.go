@@ -34,6 +34,31 @@ func timeValue(c *cli.Context) *uint {
 	return &t
 }
 
+// latestFlag is -l/--latest: act on the most recently created container.
+func latestFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "act on the most recently created container"}
+}
+
+// latestOrArgs returns the command's container arguments, or with
+// --latest the newest container (podman refuses both together, and
+// --latest with --all).
+func latestOrArgs(c *cli.Context, rt *libservin.Runtime) ([]string, error) {
+	if !c.Bool("latest") {
+		return c.Args().Slice(), nil
+	}
+	if c.Bool("all") {
+		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "--all and --latest cannot be used together")
+	}
+	if c.NArg() > 0 {
+		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "--latest and containers cannot be used together")
+	}
+	id, err := latestContainer(c.Context, rt) // logs.go
+	if err != nil {
+		return nil, err
+	}
+	return []string{id}, nil
+}
+
 // cidfileFlag is --cidfile: read container IDs from files (written by run
 // or create --cidfile) instead of, or besides, the arguments.
 func cidfileFlag() cli.Flag {

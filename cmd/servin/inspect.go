@@ -34,7 +34,7 @@ func inspectFlags(withType bool) []cli.Flag {
 		&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "accepted for compatibility; sizes are not computed"},
 	}
 	if withType {
-		flags = append(flags, &cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: inspectAll, Usage: "container, image, volume, network or all"})
+		flags = append(flags, latestFlag(), &cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: inspectAll, Usage: "container, image, volume, network or all"})
 	}
 	return flags
 }
@@ -57,7 +57,7 @@ func containerInspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "display the configuration of containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     inspectFlags(false),
+		Flags:     append(inspectFlags(false), latestFlag()), // ctrflags.go
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			return runInspect(c, rt, inspectContainer)
 		}),
@@ -87,8 +87,12 @@ func runInspect(c *cli.Context, rt *libservin.Runtime, typ string) error {
 		return fmt.Errorf("invalid type %q: must be %q, %q, %q, %q or %q: %w", typ,
 			inspectContainer, inspectImage, inspectVolume, inspectNetwork, inspectAll, errdefs.ErrInvalidArgument)
 	}
-	if err := requireArgs(c, 1, c.Command.Name+" NAME [NAME...]"); err != nil {
+	names, err := latestOrArgs(c, rt) // ctrflags.go
+	if err != nil {
 		return err
+	}
+	if len(names) == 0 {
+		return requireArgs(c, 1, c.Command.Name+" NAME [NAME...]")
 	}
 	var tmpl *template.Template
 	format := c.String("format")
@@ -104,7 +108,7 @@ func runInspect(c *cli.Context, rt *libservin.Runtime, typ string) error {
 		found []any
 		errs  []error
 	)
-	for _, name := range c.Args().Slice() {
+	for _, name := range names {
 		v, err := inspectOne(c, rt, typ, name)
 		if err != nil {
 			errs = append(errs, err)
@@ -113,7 +117,6 @@ func runInspect(c *cli.Context, rt *libservin.Runtime, typ string) error {
 		found = append(found, v)
 	}
 	out := bufio.NewWriter(os.Stdout)
-	var err error
 	if tmpl == nil {
 		if found == nil {
 			found = []any{}

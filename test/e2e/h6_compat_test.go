@@ -761,3 +761,29 @@ func TestRunTimeout(t *testing.T) {
 	// A run that ends first keeps its own exit code.
 	s.expectExit(s.run("run", "--rm", "--timeout", "30", busybox, "sh", "-c", "exit 3"), 3)
 }
+
+// -l/--latest acts on the newest container; with names or --all it is an
+// error in podman's words.
+func TestLatestFlag(t *testing.T) {
+	t.Parallel()
+	s := newIsolatedServin(t)
+	s.importBusybox()
+	s.mustRun("create", "--name", "older", busybox, "sleep", "100")
+	s.mustRun("run", "-d", "--name", "newest", busybox, "sleep", "100")
+	if got := s.mustRun("inspect", "-l", "--format", "{{.Name}}"); got != "newest" {
+		t.Errorf("inspect -l: %q", got)
+	}
+	if got := s.mustRun("container", "inspect", "--latest", "--format", "{{.Name}}"); got != "newest" {
+		t.Errorf("container inspect --latest: %q", got)
+	}
+	s.mustRun("stop", "-l", "-t", "0")
+	if got := s.status("newest"); got != "exited" {
+		t.Errorf("stop -l left newest %s", got)
+	}
+	s.expectStderr(s.run("rm", "-l", "older"), 125, "Error: --latest and containers cannot be used together")
+	s.expectStderr(s.run("rm", "--all", "--latest"), 125, "Error: --all and --latest cannot be used together")
+	s.mustRun("rm", "-l")
+	if s.exists("newest") || !s.exists("older") {
+		t.Errorf("rm -l removed the wrong container: %s", s.run("ps", "-a"))
+	}
+}
