@@ -37,6 +37,14 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 	if err := absPaths(&cfg); err != nil {
 		return nil, err
 	}
+	if strings.Contains(monitorPath, "/") && !filepath.IsAbs(monitorPath) {
+		// The monitor starts in "/": a relative path must not be read from there.
+		abs, err := filepath.Abs(monitorPath)
+		if err != nil {
+			return nil, err
+		}
+		monitorPath = abs
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
