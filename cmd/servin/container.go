@@ -653,16 +653,21 @@ func waitCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "condition", Usage: "states to wait for: exited/stopped (default), created, running, paused, stopping, removing"},
 			&cli.BoolFlag{Name: "ignore", Usage: "print -1 for a container that does not exist instead of failing"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 1, "wait CONTAINER"); err != nil {
+			names, err := latestOrArgs(c, rt)
+			if err != nil {
 				return err
+			}
+			if len(names) == 0 {
+				return requireArgs(c, 1, "wait CONTAINER")
 			}
 			conds := commaList(c.StringSlice("condition"))
 			if err := checkWaitConditions(conds); err != nil { // waitcond.go
 				return err
 			}
-			return forEach(c.Args().Slice(), func(n string) (string, error) {
+			return forEach(names, func(n string) (string, error) {
 				var code any
 				var err error
 				if len(conds) > 0 && !(len(conds) == 1 && (conds[0] == "stopped" || conds[0] == "exited")) {

@@ -780,6 +780,9 @@ func TestLatestFlag(t *testing.T) {
 	if got := s.status("newest"); got != "exited" {
 		t.Errorf("stop -l left newest %s", got)
 	}
+	if got := s.mustRun("wait", "-l"); got != "137" && got != "143" {
+		t.Errorf("wait -l after stop: %q", got)
+	}
 	s.expectStderr(s.run("rm", "-l", "older"), 125, "Error: --latest and containers cannot be used together")
 	s.expectStderr(s.run("rm", "--all", "--latest"), 125, "Error: --all and --latest cannot be used together")
 	s.mustRun("rm", "-l")
