@@ -83,13 +83,9 @@ func platformMatches(img *Image, o RemoteOptions) bool {
 
 // PullAllTags pulls every tag of a repository.
 func (r *Runtime) PullAllTags(ctx context.Context, name string, o PullOptions) ([]*Image, error) {
-	s, err := r.Store()
+	s, err := r.pullStore(&o) // image_registry.go
 	if err != nil {
 		return nil, err
-	}
-	o.Config = r.RegistryConfig()
-	if o.Timeout == 0 {
-		o.Timeout = registryTimeout()
 	}
 	images, err := s.PullAllTags(ctx, name, o)
 	for _, img := range images {

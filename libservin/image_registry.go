@@ -42,13 +42,9 @@ func (r *Runtime) RegistryConfig() image.RegistryConfig {
 
 // Pull copies an image from a registry into the store.
 func (r *Runtime) Pull(ctx context.Context, name string, o PullOptions) (*Image, error) {
-	s, err := r.Store()
+	s, err := r.pullStore(&o)
 	if err != nil {
 		return nil, err
-	}
-	o.Config = r.RegistryConfig()
-	if o.Timeout == 0 {
-		o.Timeout = registryTimeout()
 	}
 	img, err := s.Pull(ctx, name, o)
 	if err == nil {
@@ -100,6 +96,20 @@ func (r *Runtime) LoginUser(key string, o RemoteOptions) (string, error) {
 	}
 	o.Config = r.RegistryConfig()
 	return s.LoginUser(key, o)
+}
+
+// pullStore is the store to pull into, with o completed by the registry
+// configuration and the default answer timeout.
+func (r *Runtime) pullStore(o *PullOptions) (*image.Store, error) {
+	s, err := r.Store()
+	if err != nil {
+		return nil, err
+	}
+	o.Config = r.RegistryConfig()
+	if o.Timeout == 0 {
+		o.Timeout = registryTimeout()
+	}
+	return s, nil
 }
 
 // registryTimeout reads $SERVIN_REGISTRY_TIMEOUT (a Go duration such as
