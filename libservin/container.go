@@ -229,12 +229,6 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	if err != nil {
 		return nil, err
 	}
-	// Random host ports (-p 80, -P) are chosen once, at create, as podman
-	// does: `port` and `ps` show them before the first start, and they
-	// stay the same across restarts.
-	if netPlan.cfg.Ports, err = assignHostPorts(netPlan.cfg.Ports); err != nil { // network.go
-		return nil, err
-	}
 
 	cfg := ContainerConfig{
 		Image:         o.Image,

@@ -308,6 +308,16 @@ func (r *Runtime) CopyToContainer(ctx context.Context, nameOrID, src, dst string
 		return pathError("source", src, err)
 	}
 	defer s.Close()
+	return r.copyIntoContainer(ctx, s, src, nameOrID, dst, o, func(name string, err error) error {
+		return fmt.Errorf("copying to container %s: %w", name, err)
+	})
+}
+
+// copyIntoContainer copies the open source s (named srcPath) to dst in
+// container nameOrID: dst resolves inside the container's root and mounts,
+// read-only destinations are refused, Chown gives the copy to the
+// container's user. wrap words a failure of the copy itself.
+func (r *Runtime) copyIntoContainer(ctx context.Context, s *os.File, srcPath, nameOrID, dst string, o CopyOptions, wrap func(name string, err error) error) error {
 	fs, err := r.openContainerFS(ctx, nameOrID)
 	if err != nil {
 		return err
@@ -328,8 +338,8 @@ func (r *Runtime) CopyToContainer(ctx context.Context, nameOrID, src, dst string
 		return err
 	}
 	defer rootH.Close()
-	if err := copyInto(s, src, rootH, rel, dst, fo); err != nil {
-		return fmt.Errorf("copying to container %s: %w", fs.name, err)
+	if err := copyInto(s, srcPath, rootH, rel, dst, fo); err != nil {
+		return wrap(fs.name, err)
 	}
 	return nil
 }
@@ -397,30 +407,9 @@ func (r *Runtime) CopyBetweenContainers(ctx context.Context, srcCtr, src, dstCtr
 	if contentsOnly(src) {
 		srel += "/."
 	}
-	dfs, err := r.openContainerFS(ctx, dstCtr)
-	if err != nil {
-		return err
-	}
-	defer dfs.Close()
-	droot, drel, ro := dfs.resolve(dst)
-	if ro {
-		return fmt.Errorf("cannot copy into %s:%s: it is on a read-only mount or root filesystem: %w", dfs.name, dst, errdefs.ErrFailedPrecondition)
-	}
-	var fo fscopy.Options
-	if o.Chown {
-		if fo.Owner, err = r.owner(dfs); err != nil {
-			return err
-		}
-	}
-	drootH, err := openRoot(droot)
-	if err != nil {
-		return err
-	}
-	defer drootH.Close()
-	if err := copyInto(s, srel, drootH, drel, dst, fo); err != nil {
-		return fmt.Errorf("copying from container %s to container %s: %w", sfs.name, dfs.name, err)
-	}
-	return nil
+	return r.copyIntoContainer(ctx, s, srel, dstCtr, dst, o, func(name string, err error) error {
+		return fmt.Errorf("copying from container %s to container %s: %w", sfs.name, name, err)
+	})
 }
 
 // CopyArchiveToContainer unpacks a tar stream (optionally compressed) into

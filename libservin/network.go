@@ -217,7 +217,15 @@ func (r *Runtime) planNetwork(ctx context.Context, o *CreateOptions, mode string
 		}
 		p.mode = "container:" + other.ID
 	case mode == NetModeBridge:
-		return p, r.planEndpoints(ctx, o, p)
+		if err := r.planEndpoints(ctx, o, p); err != nil {
+			return nil, err
+		}
+		// Random host ports (-p 80, -P) are chosen once, here at create,
+		// as podman does: `port` and `ps` show them before the first
+		// start, and they stay the same across restarts.
+		var err error
+		p.cfg.Ports, err = network.AssignHostPorts(p.cfg.Ports)
+		return p, err
 	}
 	if len(p.cfg.Ports) > 0 && mode != NetModeBridge {
 		// As podman: ports need a network servin sets up; the container
@@ -1387,9 +1395,4 @@ func (r *Runtime) reloadContainer(ctx context.Context, c *Container, fw *network
 // network that has members.
 func (r *Runtime) NetworkUseCounts(ctx context.Context) (map[string]int, error) {
 	return r.db.EndpointCounts(ctx)
-}
-
-// assignHostPorts picks the random host ports of a container's mappings.
-func assignHostPorts(ms []network.PortMapping) ([]network.PortMapping, error) {
-	return network.AssignHostPorts(ms)
 }
