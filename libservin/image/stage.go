@@ -16,7 +16,6 @@ import (
 	"go.podman.io/storage"
 	drivers "go.podman.io/storage/drivers"
 	"go.podman.io/storage/pkg/archive"
-	"go.podman.io/storage/pkg/chrootarchive"
 )
 
 // Staged layers: storage can unpack a layer into a staging directory
@@ -53,7 +52,7 @@ func (d *tarDiffer) ApplyDiff(dest string, options *archive.TarOptions, differOp
 
 	// The stream is split three ways: tar-split records its headers and
 	// padding, an owner scanner notes UIDs and GIDs, and the rest is
-	// unpacked (in a chroot, by storage's re-executed helper).
+	// unpacked (confined to dest, see unpackConfined).
 	owners := newOwnerScanner()
 	counted := &countWriter{}
 	teed := io.TeeReader(d.layer, io.MultiWriter(counted, owners))
@@ -62,18 +61,16 @@ func (d *tarDiffer) ApplyDiff(dest string, options *archive.TarOptions, differOp
 		owners.close(err)
 		return out, err
 	}
-	err = chrootarchive.UntarUncompressed(payload, dest, options)
-	if err == nil {
-		// The end-of-archive padding belongs in tar-split too.
-		_, err = io.Copy(io.Discard, payload)
-	}
+	// unpackConfined also reads the end-of-archive padding, which
+	// belongs in tar-split too.
+	err = unpackConfined(payload, dest, options)
 	payload.Close()
 	if derr := <-done; err == nil {
 		err = derr
 	}
 	uids, gids, oerr := owners.close(err)
-	if err == nil {
-		err = oerr
+	if oerr != nil && (err == nil || owners.nameErr) {
+		err = oerr // a refused name explains any unpacking error it caused
 	}
 	if err != nil {
 		return out, err
@@ -90,14 +87,17 @@ func (d *tarDiffer) ApplyDiff(dest string, options *archive.TarOptions, differOp
 
 func (d *tarDiffer) Close() error { return nil }
 
-// ownerScanner reads tar headers from what is written to it and collects
-// the owners of the entries (not of whiteouts), as storage does.
+// ownerScanner reads tar headers from what is written to it, refuses
+// entries named outside the layer (checkEntryName) and collects the owners
+// of the entries (not of whiteouts), as storage does.
 type ownerScanner struct {
 	pw   *io.PipeWriter
 	done chan struct{}
 	uids map[uint32]struct{}
 	gids map[uint32]struct{}
 	err  error
+	// nameErr: err is checkEntryName's, not a read error.
+	nameErr bool
 }
 
 func newOwnerScanner() *ownerScanner {
@@ -113,6 +113,11 @@ func newOwnerScanner() *ownerScanner {
 					o.err = err
 				}
 				io.Copy(io.Discard, pr) // let the writer finish
+				return
+			}
+			if err := checkEntryName(hdr); err != nil {
+				o.err, o.nameErr = err, true // refused by name, as load refuses it
+				io.Copy(io.Discard, pr)
 				return
 			}
 			if !strings.HasPrefix(path.Base(hdr.Name), archive.WhiteoutPrefix) {
@@ -140,6 +145,9 @@ func (o *ownerScanner) close(streamErr error) (uids, gids []uint32, err error) {
 	slices.Sort(uids)
 	slices.Sort(gids)
 	if o.err != nil {
+		if o.nameErr {
+			return nil, nil, o.err
+		}
 		return nil, nil, fmt.Errorf("reading layer headers: %w", o.err)
 	}
 	return uids, gids, nil
