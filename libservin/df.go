@@ -72,7 +72,7 @@ func (r *Runtime) DiskUsage(ctx context.Context) (*DiskUsage, error) {
 	users := map[string]int{}
 	for _, c := range ctrs {
 		users[c.ImageID]++
-		size, _ := store.Storage().ContainerSize(c.ID)
+		size, _ := store.ContainerSize(c.ID, c.ImageID)
 		du.Containers = append(du.Containers, ContainerUsage{
 			ID: c.ID, Name: c.Name, Image: c.ImageName, Command: c.Config.Args(), Created: c.Created,
 			Status: c.State.Status, Running: c.Running(), Size: max(size, 0), Volumes: len(volumeNames(c.Config.Mounts)),
@@ -148,7 +148,7 @@ func (r *Runtime) SystemPrune(ctx context.Context, o SystemPruneOptions) (*Syste
 	if ctrs, err := r.Containers(ctx); err == nil {
 		for _, c := range ctrs {
 			if !c.Running() {
-				sizes[c.ID], _ = store.Storage().ContainerSize(c.ID)
+				sizes[c.ID], _ = store.ContainerSize(c.ID, c.ImageID)
 			}
 		}
 	}

@@ -33,11 +33,10 @@ func (r *Runtime) Diff(ctx context.Context, nameOrID string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := store.Storage().Container(c.ID)
-	if err != nil {
-		return nil, fmt.Errorf("container %s has no storage: %w: %w", c.Name, err, errdefs.ErrNotFound)
+	if !store.ContainerExists(c.ID) {
+		return nil, fmt.Errorf("container %s has no storage: %w", c.Name, errdefs.ErrNotFound)
 	}
-	changes, err := store.Storage().Changes("", sc.LayerID)
+	changes, err := store.ContainerChanges(c.ID, c.ImageID)
 	if err != nil {
 		return nil, fmt.Errorf("comparing container %s with its image: %w", c.Name, err)
 	}
@@ -97,7 +96,7 @@ func (r *Runtime) UnmountContainer(ctx context.Context, nameOrID string, force b
 			if force {
 				return fmt.Errorf("container %s is running: stop it before a forced unmount: %w", c.Name, errdefs.ErrFailedPrecondition)
 			}
-			n, err := store.Storage().Mounted(c.ID)
+			n, _, err := store.ContainerMount(c.ID)
 			if err != nil || n <= 1 {
 				return err // only the container's own mount is left
 			}
@@ -128,19 +127,11 @@ func (r *Runtime) MountedContainers(ctx context.Context) ([]MountedContainer, er
 	}
 	var out []MountedContainer
 	for _, c := range ctrs {
-		n, err := store.Storage().Mounted(c.ID)
-		if err != nil || n == 0 {
+		n, path, err := store.ContainerMount(c.ID)
+		if err != nil || n == 0 || path == "" {
 			continue
 		}
-		sc, err := store.Storage().Container(c.ID)
-		if err != nil {
-			continue
-		}
-		l, err := store.Storage().Layer(sc.LayerID)
-		if err != nil || l.MountPoint == "" {
-			continue
-		}
-		out = append(out, MountedContainer{ID: c.ID, Name: c.Name, Path: l.MountPoint})
+		out = append(out, MountedContainer{ID: c.ID, Name: c.Name, Path: path})
 	}
 	return out, nil
 }

@@ -138,7 +138,7 @@ func (r *Runtime) Commit(ctx context.Context, nameOrID string, o CommitOptions) 
 	cfg := commitConfig(base, &c.Config)
 	img, err := withStore(r, func(s *image.Store) (*Image, error) {
 		return s.Commit(ctx, c.ID, image.CommitOptions{
-			Reference: o.Reference, Changes: o.Changes, Message: o.Message, Author: o.Author, Config: cfg,
+			Reference: o.Reference, Changes: o.Changes, Message: o.Message, Author: o.Author, Config: cfg, ImageID: c.ImageID,
 		})
 	})
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/image"
 	"github.com/servin/servin/libservin/monitor"
 	"github.com/servin/servin/libservin/oci"
 	"github.com/servin/servin/libservin/state"
@@ -295,7 +296,8 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		}
 	}
 	tracef("mount")
-	rootfs, err := store.Mount(c.ID)
+	// A container removed when it exits needs no syncing of its layer.
+	rootfs, err := store.MountWith(c.ID, image.MountOptions{Volatile: c.Config.AutoRemove})
 	tracef("mounted")
 	if err != nil {
 		return fmt.Errorf("mounting container %s: %w", c.Name, err)

@@ -17,8 +17,6 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 	storagetransport "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
-	"go.podman.io/storage"
-	"go.podman.io/storage/pkg/archive"
 )
 
 // CommitOptions tune Commit.
@@ -29,6 +27,8 @@ type CommitOptions struct {
 	Changes []string
 	// Message and Author are recorded in the history and config.
 	Message, Author string
+	// ImageID is the container's image, the base of the new one.
+	ImageID string
 	// Config is the container's effective configuration (command,
 	// environment, ...), which becomes the image's; nil keeps the base
 	// image's configuration.
@@ -47,14 +47,14 @@ func (s *Store) Commit(ctx context.Context, containerID string, o CommitOptions)
 		}
 		named = n
 	}
-	ctr, err := s.store.Container(containerID)
-	if err != nil {
-		return nil, fmt.Errorf("committing container %s: %w", containerID, notAContainer(err))
+	baseID := o.ImageID
+	if ctr, err := s.store.Container(containerID); err == nil {
+		baseID = ctr.ImageID // a storage container records its image
 	}
-	if ctr.ImageID == "" {
+	if baseID == "" {
 		return nil, classed(errdefs.ErrFailedPrecondition, "committing container %s: it has no base image", containerID)
 	}
-	diff, err := s.store.Diff("", ctr.LayerID, &storage.DiffOptions{Compression: ptr(archive.Uncompressed)})
+	diff, err := s.containerDiff(containerID, baseID)
 	if err != nil {
 		return nil, fmt.Errorf("reading the changes of container %s: %w", containerID, err)
 	}
@@ -74,16 +74,16 @@ func (s *Store) Commit(ctx context.Context, containerID string, o CommitOptions)
 	if err != nil {
 		return nil, err
 	}
-	baseRef, err := storagetransport.Transport.NewStoreReference(s.store, nil, ctr.ImageID)
+	baseRef, err := storagetransport.Transport.NewStoreReference(s.store, nil, baseID)
 	if err != nil {
 		return nil, err
 	}
 	base, err := baseRef.NewImageSource(ctx, sys)
 	if err != nil {
-		return nil, fmt.Errorf("opening base image %s: %w", ctr.ImageID, err)
+		return nil, fmt.Errorf("opening base image %s: %w", baseID, err)
 	}
 	defer base.Close()
-	src, err := newCommitSource(ctx, s, base, ctr.ImageID, layer, o)
+	src, err := newCommitSource(ctx, s, base, baseID, layer, o)
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,13 @@ func (s *Store) Tag(ctx context.Context, nameOrID, newName string) error {
 // containers still using the image are deleted with it. Deleting by ID an
 // image with several names also needs force.
 func (s *Store) Remove(ctx context.Context, nameOrID string, force bool, inUse func(ctx context.Context, imageID string) ([]string, error)) (untagged, deleted []string, err error) {
+	// Containers being created cannot appear between the check of the
+	// image's users and its removal (see ctrlayer.go).
+	unlock, err := s.layersLock(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
 	img, matched, err := s.resolve(nameOrID)
 	if err != nil {
 		return nil, nil, err

@@ -126,6 +126,11 @@ type PruneOptions struct {
 // Prune removes dangling (untagged) images, or with All every image, that
 // no container uses. It returns the removed IDs.
 func (s *Store) Prune(ctx context.Context, o PruneOptions) ([]string, error) {
+	unlock, err := s.layersLock(true) // as in Remove
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var removed []string
 	// Removing a top image may leave its parent image dangling (images
 	// sharing layers): go round until nothing more goes.

@@ -124,6 +124,23 @@ func driverOptions(user []string) []string {
 // unless force is set, in which case everything is unmounted (tests, or a
 // full servin reset).
 func (s *Store) Shutdown(force bool) {
+	if !force {
+		// Storage unmounts its driver's home when it knows of no mounted
+		// layer, which would take the driver layers' mounts (ctrlayer.go)
+		// with it: it is asked only when none is mounted either, and
+		// under the layers lock, which every mount takes.
+		unlock, err := s.layersLock(true)
+		if err != nil {
+			return
+		}
+		defer unlock()
+		if s.anyDriverLayerMounted() {
+			return
+		}
+	}
+	if force {
+		s.unmountAllDriverLayers()
+	}
 	// storage reports ErrLayerUsedByContainer when mounts remain and force
 	// is false: that is the normal state while containers run.
 	_, _ = s.store.Shutdown(force)

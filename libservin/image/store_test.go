@@ -17,6 +17,8 @@ import (
 
 	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/test/testimage"
+	"go.podman.io/storage/pkg/idtools"
+	"go.podman.io/storage/pkg/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -433,7 +435,10 @@ func TestTagAndRemove(t *testing.T) {
 	if !errors.Is(err, errdefs.ErrInUse) || err.Error() != want {
 		t.Errorf("in use: %v", err)
 	}
-	if _, err := s.CreateContainer(ctx, strings.Repeat("c", 64), img.ID, "ctr"); err != nil {
+	// A container with ID mappings has a storage container, which
+	// storage counts as a user of the image by itself.
+	mapped := ContainerOptions{UIDMap: []idtools.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}, GIDMap: []idtools.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}}
+	if _, err := s.CreateContainerWithOptions(ctx, strings.Repeat("c", 64), img.ID, "ctr", mapped); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err = s.Remove(ctx, "busybox", false, nil); !errors.Is(err, errdefs.ErrInUse) {
@@ -460,7 +465,7 @@ func TestContainerLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID != id || c.ImageID != img.ID || !s.ContainerExists(id) || !s.ContainerExists("web") {
+	if c.ID != id || c.ImageID != img.ID || !s.ContainerExists(id) {
 		t.Fatalf("container %+v", c)
 	}
 	if _, err := s.CreateContainer(ctx, id, "busybox", ""); !errors.Is(err, errdefs.ErrAlreadyExists) {
@@ -527,7 +532,7 @@ func TestVolatileContainer(t *testing.T) {
 	if _, err := s.CreateContainerWithOptions(ctx, id, "busybox", "", ContainerOptions{Volatile: true}); err != nil {
 		t.Fatal(err)
 	}
-	rootfs, err := s.Mount(id)
+	rootfs, err := s.MountWith(id, MountOptions{Volatile: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,6 +545,13 @@ func TestVolatileContainer(t *testing.T) {
 			}
 		}
 		if !found {
+			for _, line := range strings.Split(string(info), "\n") {
+				if strings.Contains(line, "TestVolatile") {
+					t.Logf("mountinfo: %s", line)
+				}
+			}
+			wd, _ := os.Getwd()
+			t.Logf("cwd %s", wd)
 			t.Errorf("%s not mounted volatile", rootfs)
 		}
 	}
@@ -640,5 +652,85 @@ func TestDriverFallback(t *testing.T) {
 	}
 	if ok, err := s2.Exists(context.Background(), "busybox"); !ok || s2.Driver() != "vfs" {
 		t.Errorf("after reopen: driver %s, image exists %v %v", s2.Driver(), ok, err)
+	}
+}
+
+// TestDriverLayerMounts: container layers made by the driver count their
+// mounts, and a shutdown leaves the driver's home (and with it every
+// container's mount) alone while one is mounted.
+func TestDriverLayerMounts(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	importBusybox(t, s, "busybox")
+	if s.Driver() != "overlay" {
+		t.Skip("needs the overlay driver")
+	}
+	c1, c2 := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
+	for _, id := range []string{c1, c2} {
+		if _, err := s.CreateContainer(ctx, id, "busybox", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Driver layers are not storage containers.
+	if _, err := s.store.Container(c1); err == nil {
+		t.Fatal("a storage container was recorded")
+	}
+	home := filepath.Join(s.store.GraphRoot(), "overlay")
+	mounted := func(p string) bool {
+		m, err := mount.Mounted(p)
+		return err == nil && m
+	}
+	p1, err := s.Mount(c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Mount(c1); err != nil || p != p1 {
+		t.Fatalf("second mount: %q %v", p, err)
+	}
+	if n, p, _ := s.ContainerMount(c1); n != 2 || p != p1 {
+		t.Errorf("ContainerMount after two mounts: %d %q", n, p)
+	}
+	if err := s.Unmount(c1, false); err != nil || !mounted(p1) {
+		t.Fatalf("one of two mounts dropped: %v, mounted %v", err, mounted(p1))
+	}
+	// A mounted driver layer keeps the home mounted through a shutdown.
+	s.Shutdown(false)
+	if !mounted(p1) || !mounted(home) {
+		t.Fatalf("shutdown with a mounted layer: layer %v home %v", mounted(p1), mounted(home))
+	}
+	if _, err := os.Stat(filepath.Join(p1, "bin/busybox")); err != nil {
+		t.Errorf("layer content after shutdown: %v", err)
+	}
+	if err := s.Unmount(c1, false); err != nil || mounted(p1) {
+		t.Fatalf("last mount dropped: %v, mounted %v", err, mounted(p1))
+	}
+	if n, p, _ := s.ContainerMount(c1); n != 0 || p != "" {
+		t.Errorf("ContainerMount after unmount: %d %q", n, p)
+	}
+	// Nothing mounted: the shutdown lets go of the home; mounting again
+	// afterwards works.
+	s.Shutdown(false)
+	if mounted(home) {
+		t.Errorf("home still mounted after a shutdown with nothing mounted")
+	}
+	p2, err := s.Mount(c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(p2, "bin/busybox")); err != nil {
+		t.Errorf("mount after shutdown: %v", err)
+	}
+	s.Mount(c2)
+	if err := s.Unmount(c2, true); err != nil || mounted(p2) {
+		t.Fatalf("forced unmount: %v, mounted %v", err, mounted(p2))
+	}
+	// Deleting removes the layer's directory.
+	for _, id := range []string{c1, c2} {
+		if err := s.DeleteContainer(id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(home, id)); !os.IsNotExist(err) {
+			t.Errorf("layer directory of %s left: %v", id, err)
+		}
 	}
 }

@@ -19,6 +19,9 @@ func idMappingOptions(o ContainerOptions) stypes.IDMappingOptions {
 // ContainerIDMaps returns the ID mappings storage recorded for a
 // container's layer (none without a user namespace).
 func (s *Store) ContainerIDMaps(id string) (uids, gids []idtools.IDMap, err error) {
+	if drv, err := s.driver(); err == nil && s.isDriverLayer(drv, id) {
+		return nil, nil, nil // made without ID mappings
+	}
 	c, err := s.store.Container(id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", id, notAContainer(err))
