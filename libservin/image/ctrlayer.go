@@ -142,7 +142,10 @@ func (s *Store) mountDriverLayer(drv drivers.Driver, id string, o MountOptions) 
 // layers lock (exclusive).
 func (s *Store) unmountDriverLayer(drv drivers.Driver, id string, force bool) error {
 	n := s.mountCount(id)
-	if n == 0 && !force {
+	if n == 0 {
+		if force && s.driverLayerMounted(drv, id) {
+			return s.releaseDriverMount(drv, id) // mounted, uncounted
+		}
 		return nil
 	}
 	if force {
@@ -182,6 +185,16 @@ func (s *Store) releaseDriverMount(drv drivers.Driver, id string) error {
 		return fmt.Errorf("unmounting container layer %s: %w", id, err)
 	}
 	return nil
+}
+
+// driverLayerMounted reports whether container id's layer is mounted.
+func (s *Store) driverLayerMounted(drv drivers.Driver, id string) bool {
+	md, err := drv.Metadata(id)
+	if err != nil || md["MergedDir"] == "" {
+		return false
+	}
+	m, err := mount.Mounted(md["MergedDir"])
+	return err == nil && m
 }
 
 // deleteDriverLayer unmounts and removes container id's driver layer.
