@@ -3,6 +3,18 @@
 // libservin/monitor.
 package main
 
-import "github.com/servin/servin/libservin/monitor"
+import (
+	"os"
+	"runtime"
 
-func main() { monitor.Main() }
+	"github.com/servin/servin/libservin/monitor"
+)
+
+func main() {
+	// The monitor only moves bytes and waits: one P is plenty, and spares
+	// scheduler wake-ups when many containers start at once.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	monitor.Main()
+}

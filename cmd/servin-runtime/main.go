@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -32,6 +33,12 @@ func init() {
 	// small heap: no collection at 4 MB (see cmd/servin).
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	// Neither role runs anything in parallel; one P spares the thread
+	// start-ups and scheduler wake-ups of a second, which many containers
+	// starting at once on few cores feel.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// Still in the host's filesystem: open the seccomp cache before

@@ -27,7 +27,7 @@ cp_mb=${BENCH_CP_MB:-200}
 cp_runs=${BENCH_CP_RUNS:-3}
 pull_runs=${BENCH_PULL_RUNS:-5}
 pull_mb=${BENCH_PULL_MB:-100}
-tags="seccomp containers_image_openpgp exclude_graphdriver_btrfs"
+tags="seccomp containers_image_openpgp exclude_graphdriver_btrfs urfave_cli_no_docs"
 
 servin_bin=${SERVIN_BINARY:-$repo/bin/servin}
 export SERVIN_MONITOR=${SERVIN_MONITOR:-$repo/bin/servin-monitor}
