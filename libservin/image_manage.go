@@ -201,6 +201,25 @@ func (r *Runtime) DeleteManifestList(ctx context.Context, list string) error {
 	return err
 }
 
+// RemoveManifestListImage removes a local list the way rmi removes an
+// image, returning its name (untagged) and ID (deleted).
+func (r *Runtime) RemoveManifestListImage(ctx context.Context, list string) (name, id string, err error) {
+	_, err = withStore(r, func(s *image.Store) (struct{}, error) {
+		name, id, err = s.RemoveListImage(list)
+		return struct{}{}, err
+	})
+	if err == nil {
+		r.event(ctx, "image", "remove", id, name, nil)
+	}
+	return name, id, err
+}
+
+// ManifestListImages describes the local manifest lists as images (what
+// `images` shows besides stored images, as podman does).
+func (r *Runtime) ManifestListImages(ctx context.Context) ([]*Image, error) {
+	return withStore(r, func(s *image.Store) ([]*Image, error) { return s.ListImages() })
+}
+
 // InspectManifest returns a local list as JSON or, when there is no such
 // list, the manifest a registry serves for name.
 func (r *Runtime) InspectManifest(ctx context.Context, name string, o RemoteOptions) ([]byte, error) {

@@ -70,6 +70,10 @@ func imagesAction(c *cli.Context, rt *libservin.Runtime) error {
 	if err != nil {
 		return err
 	}
+	// Manifest lists are shown as images, as podman shows them.
+	if lists, err := rt.ManifestListImages(c.Context); err == nil {
+		imgs = append(imgs, lists...)
+	}
 	match, err := imageFilter(filters, imgs)
 	if err != nil {
 		return err
@@ -367,6 +371,10 @@ func imageCommand() *cli.Command {
 				return err
 			}
 			if !ok {
+				// A manifest list is an image too, as in podman.
+				ok, _ = rt.ManifestListExists(c.Args().First())
+			}
+			if !ok {
 				return exitError{1}
 			}
 			return nil
@@ -554,6 +562,9 @@ func rmiAction(c *cli.Context, rt *libservin.Runtime) error {
 		if err != nil {
 			return err
 		}
+		if lists, err := rt.ManifestListImages(c.Context); err == nil {
+			imgs = append(imgs, lists...)
+		}
 		// By name, so an image with several names is untagged name by
 		// name and deleted with the last one (by ID it would need --force).
 		for _, img := range imgs {
@@ -569,6 +580,16 @@ func rmiAction(c *cli.Context, rt *libservin.Runtime) error {
 	var errs []error
 	for _, n := range names {
 		u, d, err := rt.RemoveImage(c.Context, n, c.Bool("force"))
+		if errors.Is(err, errdefs.ErrNotFound) {
+			// Not a stored image: a manifest list goes the same way.
+			if ok, _ := rt.ManifestListExists(n); ok {
+				name, id, lerr := rt.RemoveManifestListImage(c.Context, n)
+				u, d, err = []string{name}, nil, lerr
+				if id != "" {
+					d = []string{id}
+				}
+			}
+		}
 		untagged = append(untagged, u...)
 		deleted = append(deleted, d...)
 		if err != nil && !(c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound)) {

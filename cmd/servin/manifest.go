@@ -79,11 +79,11 @@ func manifestCreateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			name, err := rt.CreateManifestList(c.Context, c.Args().First(), c.Args().Slice()[1:], c.Bool("amend"), o)
+			id, err := rt.CreateManifestList(c.Context, c.Args().First(), c.Args().Slice()[1:], c.Bool("amend"), o)
 			if err != nil {
 				return err
 			}
-			fmt.Println(name)
+			fmt.Println(id)
 			return nil
 		}),
 	}
@@ -118,7 +118,8 @@ func manifestInspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "show a local manifest list, or the manifest a registry serves",
 		ArgsUsage: "LIST|IMAGE",
-		Flags:     remoteFlags(),
+		Flags: append(remoteFlags(),
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "accepted for compatibility: lists are always shown in full"}),
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("manifest inspect takes one list or image: %w", errdefs.ErrInvalidArgument)

@@ -52,16 +52,52 @@ type storedList struct {
 
 const storageSourcePrefix = "containers-storage:"
 
+// ListID is the ID a list goes by, as podman gives lists image IDs: the
+// digest of its full name, which also names its file.
+func ListID(fullName string) string { return digest.Canonical.FromString(fullName).Encoded() }
+
+func (s *Store) listsDir() string { return filepath.Join(s.graphRoot, "manifest-lists") }
+
 func (s *Store) listPath(name string) string {
-	return filepath.Join(s.graphRoot, "manifest-lists", digest.Canonical.FromString(name).Encoded()+".json")
+	return filepath.Join(s.listsDir(), ListID(name)+".json")
 }
 
-func (s *Store) readList(name string) (*storedList, error) {
-	full, err := NormalizeName(name)
-	if err != nil {
-		return nil, err
+// listPathByID finds the file of the list whose ID is id, or starts with
+// it (unique prefix, "sha256:" allowed).
+func (s *Store) listPathByID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) < 3 || len(id) > 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return ""
 	}
-	data, err := os.ReadFile(s.listPath(full))
+	entries, _ := os.ReadDir(s.listsDir())
+	found := ""
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), id) && strings.HasSuffix(e.Name(), ".json") {
+			if found != "" {
+				return "" // ambiguous
+			}
+			found = filepath.Join(s.listsDir(), e.Name())
+		}
+	}
+	return found
+}
+
+// readList finds a list by name, ID or unique ID prefix.
+func (s *Store) readList(name string) (*storedList, error) {
+	var data []byte
+	full, nerr := NormalizeName(name)
+	err := nerr
+	if nerr == nil {
+		data, err = os.ReadFile(s.listPath(full))
+	}
+	if err != nil {
+		if p := s.listPathByID(name); p != "" {
+			data, err = os.ReadFile(p)
+		}
+	}
+	if nerr != nil && err == nerr {
+		return nil, nerr
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, classed(errdefs.ErrNotFound, "%s: manifest list not known", name)
 	}
@@ -94,7 +130,7 @@ func (s *Store) ListExists(name string) bool {
 }
 
 // CreateList makes a new, empty list (or, with amend, reuses one) and adds
-// images to it. It returns the list's full name.
+// images to it. It returns the list's ID (ListID).
 func (s *Store) CreateList(ctx context.Context, name string, images []string, amend bool, o ManifestAddOptions) (string, error) {
 	full, err := NormalizeName(name)
 	if err != nil {
@@ -119,7 +155,7 @@ func (s *Store) CreateList(ctx context.Context, name string, images []string, am
 	if err := s.writeList(l); err != nil {
 		return "", err
 	}
-	return full, nil
+	return ListID(full), nil
 }
 
 // AddToList adds an image (a stored image, or "docker://..." / a
@@ -301,6 +337,53 @@ func (s *Store) RemoveFromList(list string, d digest.Digest) error {
 	}
 	delete(l.Sources, d)
 	return s.writeList(l)
+}
+
+// ListImages describes the local manifest lists as images, as podman
+// shows them: ID, name, when the list was last changed and the size of its
+// index.
+func (s *Store) ListImages() ([]*Image, error) {
+	entries, err := os.ReadDir(s.listsDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Image
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		l, err := s.readList(name)
+		if err != nil {
+			continue
+		}
+		index, err := json.Marshal(l.Index)
+		if err != nil {
+			continue
+		}
+		img := &Image{ID: ListID(l.Name), Names: []string{l.Name}, Digest: digest.FromBytes(index).String(), Size: int64(len(index))}
+		if fi, err := e.Info(); err == nil {
+			img.Created = fi.ModTime()
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// RemoveListImage removes a local list found by name or ID and returns
+// its full name and ID.
+func (s *Store) RemoveListImage(nameOrID string) (name, id string, err error) {
+	l, err := s.readList(nameOrID)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.Remove(s.listPath(l.Name)); err != nil {
+		return "", "", err
+	}
+	return l.Name, ListID(l.Name), nil
 }
 
 // DeleteList removes a local manifest list (not the images in it).

@@ -238,3 +238,43 @@ func TestH7PullLayerConfined(t *testing.T) {
 		t.Errorf("%d layers stored, want %d: refused layers were kept", n, accepted)
 	}
 }
+
+// TestH7ManifestListAsImage: as in podman, a manifest list has an image
+// ID (printed by `manifest create`), is shown by `images`, exists as an
+// image and is removed by rmi (podman's 012-manifest "bare manifest list").
+func TestH7ManifestListAsImage(t *testing.T) {
+	t.Parallel()
+	s := newIsolatedServin(t)
+	s.importBusybox()
+	iid := s.inspect(busybox, "{{.ID}}")
+	name := s.name("m") + ":1.0"
+	mid := s.mustRun("manifest", "create", name)
+	if !hexID.MatchString(mid) {
+		t.Fatalf("manifest create printed %q, want an ID", mid)
+	}
+	for _, flag := range []string{"--verbose", "-v"} {
+		if out := s.mustRun("manifest", "inspect", flag, mid); !strings.Contains(out, `"schemaVersion": 2`) {
+			t.Errorf("manifest inspect %s ID: %s", flag, out)
+		}
+	}
+	ids := s.mustRun("images", "--format", "{{.ID}}", "--no-trunc")
+	for _, want := range []string{"sha256:" + iid, "sha256:" + mid} {
+		if !strings.Contains(ids, want) {
+			t.Errorf("images lacks %s:\n%s", want, ids)
+		}
+	}
+	if out := s.mustRun("images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "localhost/"+name) {
+		t.Errorf("images lacks the list's name:\n%s", out)
+	}
+	s.expectExit(s.run("image", "exists", name), 0)
+	out := s.mustRun("rmi", name)
+	if !strings.Contains(out, "Untagged: localhost/"+name) || !strings.Contains(out, "Deleted: "+mid) {
+		t.Errorf("rmi of the list printed %q", out)
+	}
+	s.expectExit(s.run("manifest", "exists", name), 1)
+	s.expectExit(s.run("image", "exists", name), 1)
+	s.expectExit(s.run("rmi", name), 1)
+	if ids := s.mustRun("images", "-q", "--no-trunc"); strings.Contains(ids, mid) {
+		t.Errorf("the removed list is still listed: %s", ids)
+	}
+}
