@@ -155,9 +155,13 @@ func TestManifestListPush(t *testing.T) {
 		}
 	}
 	o := ManifestAddOptions{RemoteOptions: plainHTTP(t)}
-	name, err := s.CreateList(ctx, "list", []string{"bb-arm64"}, false, o)
-	if err != nil || name != "localhost/list:latest" {
-		t.Fatalf("CreateList: %q %v", name, err)
+	id, err := s.CreateList(ctx, "list", []string{"bb-arm64"}, false, o)
+	if err != nil || id != ListID("localhost/list:latest") {
+		t.Fatalf("CreateList: %q %v", id, err)
+	}
+	// The list goes by its ID (or a prefix of it) too.
+	if !s.ListExists(id) || !s.ListExists(id[:12]) {
+		t.Errorf("list not found by ID %s", id)
 	}
 	if _, err := s.CreateList(ctx, "list", nil, false, o); err == nil {
 		t.Errorf("creating an existing list succeeded")
