@@ -407,6 +407,7 @@ func startCommand() *cli.Command {
 			&cli.BoolFlag{Name: "sig-proxy", Value: true},
 			&cli.BoolFlag{Name: "all", Usage: "start all containers"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "start the containers that match (ps's filters and restart-policy=)"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := startTargets(c, rt) // startfilter.go
@@ -693,12 +694,19 @@ func attachCommand() *cli.Command {
 			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach STDIN"},
 			&cli.BoolFlag{Name: "sig-proxy", Value: true},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 1, "attach CONTAINER"); err != nil {
+			if !c.Bool("latest") {
+				if err := requireArgs(c, 1, "attach CONTAINER"); err != nil {
+					return err
+				}
+			}
+			names, err := latestOrArgs(c, rt)
+			if err != nil {
 				return err
 			}
-			ctr, err := rt.Container(c.Context, c.Args().First())
+			ctr, err := rt.Container(c.Context, names[0])
 			if err != nil {
 				return err
 			}
@@ -733,10 +741,15 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
 			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 			&cli.BoolFlag{Name: "privileged", Usage: "accepted for compatibility"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			// A missing command is the engine's error, worded as podman's.
 			if err := requireArgs(c, 1, "exec CONTAINER COMMAND [ARG...]"); err != nil {
+				return err
+			}
+			target, cmd, err := latestSplit(c, rt, c.Bool("latest"), c.Args().Slice()) // ctrflags.go
+			if err != nil {
 				return err
 			}
 			env, err := parseEnv(c.StringSlice("env-file"), c.StringSlice("env"))
@@ -744,7 +757,7 @@ func execCommand() *cli.Command {
 				return err
 			}
 			o := libservin.ExecOptions{
-				Cmd: c.Args().Tail(), Env: env, User: c.String("user"), WorkingDir: c.String("workdir"),
+				Cmd: cmd, Env: env, User: c.String("user"), WorkingDir: c.String("workdir"),
 				Tty: c.Bool("tty"), Detach: c.Bool("detach"), Stdout: os.Stdout, Stderr: os.Stderr,
 			}
 			if c.Bool("interactive") {
@@ -762,7 +775,7 @@ func execCommand() *cli.Command {
 					o.Rows, o.Cols = uint16(h), uint16(w)
 				}
 			}
-			code, err := rt.Exec(c.Context, c.Args().First(), o)
+			code, err := rt.Exec(c.Context, target, o)
 			if err != nil {
 				return err
 			}
@@ -782,10 +795,18 @@ func topCommand() *cli.Command {
 		// Descriptors may look like ps options ("-ef").
 		SkipFlagParsing: true,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 1, "top CONTAINER"); err != nil {
+			args := c.Args().Slice()
+			latest := len(args) > 0 && (args[0] == "-l" || args[0] == "--latest")
+			if latest {
+				args = args[1:]
+			} else if err := requireArgs(c, 1, "top CONTAINER"); err != nil {
 				return err
 			}
-			rows, err := rt.Top(c.Context, c.Args().First(), c.Args().Tail())
+			target, descriptors, err := latestSplit(c, rt, latest, args) // ctrflags.go
+			if err != nil {
+				return err
+			}
+			rows, err := rt.Top(c.Context, target, descriptors)
 			if err != nil {
 				return err
 			}

@@ -59,6 +59,21 @@ func latestOrArgs(c *cli.Context, rt *libservin.Runtime) ([]string, error) {
 	return []string{id}, nil
 }
 
+// latestSplit is for commands whose first argument names the container
+// and the others are something else (exec's command, top's descriptors):
+// with --latest the newest container is the one, and every argument is
+// the rest.
+func latestSplit(c *cli.Context, rt *libservin.Runtime, latest bool, args []string) (ctr string, rest []string, err error) {
+	if !latest {
+		if len(args) == 0 {
+			return "", nil, nil
+		}
+		return args[0], args[1:], nil
+	}
+	id, err := latestContainer(c.Context, rt) // logs.go
+	return id, args, err
+}
+
 // cidfileFlag is --cidfile: read container IDs from files (written by run
 // or create --cidfile) instead of, or besides, the arguments.
 func cidfileFlag() cli.Flag {

@@ -18,12 +18,16 @@ func diffCommand() *cli.Command {
 		Name:      "diff",
 		Usage:     "list the files added (A), changed (C) and deleted (D) in a container",
 		ArgsUsage: "CONTAINER",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Usage: "json"}},
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Usage: "json"}, latestFlag()},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if c.NArg() != 1 {
+			names, err := latestOrArgs(c, rt) // ctrflags.go
+			if err != nil {
+				return err
+			}
+			if len(names) != 1 {
 				return fmt.Errorf("diff requires exactly one container: %w", errdefs.ErrInvalidArgument)
 			}
-			changes, err := rt.Diff(c.Context, c.Args().First())
+			changes, err := rt.Diff(c.Context, names[0])
 			if err != nil {
 				return err
 			}

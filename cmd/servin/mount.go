@@ -35,9 +35,10 @@ func mountCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "mount all containers"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs when listing"},
 			&cli.StringFlag{Name: "format", Usage: "json to list as JSON"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if c.NArg() == 0 && !c.Bool("all") {
+			if c.NArg() == 0 && !c.Bool("all") && !c.Bool("latest") {
 				return listMounted(c, rt)
 			}
 			names, err := allOrArgs(c, rt, nil)
@@ -46,7 +47,7 @@ func mountCommand() *cli.Command {
 			}
 			return forEach(names, func(n string) (string, error) {
 				p, err := rt.MountContainer(c.Context, n)
-				if err != nil || c.NArg() == 1 {
+				if err != nil || len(names) == 1 {
 					return p, err
 				}
 				return n + " " + p, nil
@@ -91,6 +92,7 @@ func umountCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "unmount all containers"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "unmount even if mounted more than once"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names, err := allOrArgs(c, rt, func(x *libservin.Container) bool { return !x.Running() })

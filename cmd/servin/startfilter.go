@@ -11,6 +11,9 @@ import (
 // container that is not running, narrowed by --filter (which, alone,
 // picks among all containers). Arguments print as given, the rest as IDs.
 func startTargets(c *cli.Context, rt *libservin.Runtime) ([]string, error) {
+	if c.Bool("latest") {
+		return latestOrArgs(c, rt) // ctrflags.go
+	}
 	if c.Bool("all") && c.NArg() > 0 {
 		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "either start all containers or the container(s) provided in the arguments")
 	}

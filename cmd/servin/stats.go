@@ -71,6 +71,7 @@ func statsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
 			&cli.StringFlag{Name: "format", Usage: "Go template or json"},
 			&cli.IntFlag{Name: "interval", Aliases: []string{"i"}, Value: 5, Usage: "seconds between samples"},
+			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(statsAction),
 	}
@@ -92,7 +93,10 @@ func statsAction(c *cli.Context, rt *libservin.Runtime) error {
 			return err
 		}
 	}
-	names := c.Args().Slice()
+	names, err := latestOrArgs(c, rt) // ctrflags.go
+	if err != nil {
+		return err
+	}
 	// Named containers must exist; a stopped one is an error as in podman.
 	for _, n := range names {
 		if _, err := rt.Container(c.Context, n); err != nil {

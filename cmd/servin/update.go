@@ -19,9 +19,15 @@ func updateCommand() *cli.Command {
 		Name:      "update",
 		Usage:     "change the resource limits of one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags:     flags,
+		Flags:     append(flags, latestFlag()), // ctrflags.go
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 1, "update [options] CONTAINER"); err != nil {
+			if !c.Bool("latest") {
+				if err := requireArgs(c, 1, "update [options] CONTAINER"); err != nil {
+					return err
+				}
+			}
+			names, err := latestOrArgs(c, rt)
+			if err != nil {
 				return err
 			}
 			o := resourceOptions(c)
@@ -29,7 +35,7 @@ func updateCommand() *cli.Command {
 			if !anyFlagSet(c, flags) {
 				return fmt.Errorf("update needs at least one resource flag: %w", errdefs.ErrInvalidArgument)
 			}
-			return forEach(c.Args().Slice(), func(n string) (string, error) {
+			return forEach(names, func(n string) (string, error) {
 				ctr, err := rt.Update(c.Context, n, &o)
 				if err != nil {
 					return "", err
