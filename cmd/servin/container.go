@@ -796,6 +796,10 @@ func topCommand() *cli.Command {
 		SkipFlagParsing: true,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			args := c.Args().Slice()
+			if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+				cli.HelpPrinter(c.App.Writer, cli.CommandHelpTemplate, c.Command)
+				return nil
+			}
 			latest := len(args) > 0 && (args[0] == "-l" || args[0] == "--latest")
 			if latest {
 				args = args[1:]

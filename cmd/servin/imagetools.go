@@ -72,7 +72,7 @@ func historyCommand() *cli.Command {
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("history takes exactly one image: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("history requires exactly one image: %w", errdefs.ErrInvalidArgument)
 			}
 			hist, err := rt.History(c.Context, c.Args().First())
 			if err != nil {
@@ -231,7 +231,7 @@ func imageTreeCommand() *cli.Command {
 		ArgsUsage: "IMAGE",
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("image tree takes exactly one image: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("image tree requires exactly one image: %w", errdefs.ErrInvalidArgument)
 			}
 			img, layers, err := rt.ImageTree(c.Context, c.Args().First())
 			if err != nil {
@@ -331,7 +331,7 @@ func searchCommand() *cli.Command {
 		Flags:     flags,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("search takes exactly one term: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("search requires exactly one term: %w", errdefs.ErrInvalidArgument)
 			}
 			ro, err := remoteOptions(c)
 			if err != nil {
@@ -403,7 +403,7 @@ func commitCommand() *cli.Command {
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
-				return fmt.Errorf("commit takes a container and optionally an image name: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("commit requires a container and optionally an image name: %w", errdefs.ErrInvalidArgument)
 			}
 			img, err := rt.Commit(c.Context, c.Args().First(), libservin.CommitOptions{
 				Reference: c.Args().Get(1), Changes: repeatableValues(c, "change"),

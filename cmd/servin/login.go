@@ -30,7 +30,7 @@ func loginCommand() *cli.Command {
 		Flags:     flags,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("login takes exactly one registry: usage: servin login [OPTIONS] REGISTRY: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("login requires exactly one registry: usage: servin login [OPTIONS] REGISTRY: %w", errdefs.ErrInvalidArgument)
 			}
 			key := c.Args().First()
 			ro, err := remoteOptions(c)
@@ -115,7 +115,7 @@ func logoutCommand() *cli.Command {
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			all := c.Bool("all")
 			if all == (c.NArg() == 1) || c.NArg() > 1 {
-				return fmt.Errorf("logout takes one registry, or --all: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("logout requires one registry, or --all: %w", errdefs.ErrInvalidArgument)
 			}
 			key := c.Args().First()
 			if err := checkAuthFile(c.String("authfile")); err != nil {

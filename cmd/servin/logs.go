@@ -40,13 +40,9 @@ func logsCommand() *cli.Command {
 }
 
 func logsAction(c *cli.Context, rt *libservin.Runtime) error {
-	names := c.Args().Slice()
-	if c.Bool("latest") {
-		latest, err := latestContainer(c.Context, rt)
-		if err != nil {
-			return err
-		}
-		names = append(names, latest)
+	names, err := latestOrArgs(c, rt) // ctrflags.go
+	if err != nil {
+		return err
 	}
 	if len(names) == 0 {
 		return requireArgs(c, 1, "logs CONTAINER [CONTAINER...]")

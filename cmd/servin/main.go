@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,6 +102,10 @@ func newApp() *cli.App {
 		Before:                    beforeCommand,
 	}
 	setUsageErrors(app.Commands)
+	checkArgCounts(app.Commands) // help.go
+	app.HideHelpCommand = true
+	app.Commands = append(app.Commands, helpCommand())
+	hideGroupHelp(app.Commands)
 	return app
 }
 
@@ -334,8 +339,20 @@ func hasPrefixAny(s string, p ...string) bool {
 // exit 125, no help dump.
 func usageError(c *cli.Context, err error, isSub bool) error {
 	cmd := "servin"
-	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+	isCommand := c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name
+	if isCommand {
 		cmd += " " + c.Command.FullName()
+	}
+	// -h where it is not a flag of the command's own: help, as --help.
+	if errors.Is(err, flag.ErrHelp) {
+		switch {
+		case !isCommand:
+			return cli.ShowAppHelp(c)
+		case len(c.Command.Subcommands) > 0:
+			return cli.ShowSubcommandHelp(c)
+		}
+		cli.HelpPrinter(c.App.Writer, cli.CommandHelpTemplate, c.Command)
+		return nil
 	}
 	return usageErr{fmt.Sprintf("%s\nSee '%s --help'", podmanFlagError(c, err), cmd)}
 }

@@ -97,7 +97,7 @@ func manifestAddCommand() *cli.Command {
 		Flags:     manifestAddFlags(),
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 2 {
-				return fmt.Errorf("manifest add takes a list and an image: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("manifest add requires a list and an image: %w", errdefs.ErrInvalidArgument)
 			}
 			o, err := manifestAddOptions(c)
 			if err != nil {
@@ -122,7 +122,7 @@ func manifestInspectCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "accepted for compatibility: lists are always shown in full"}),
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("manifest inspect takes one list or image: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("manifest inspect requires one list or image: %w", errdefs.ErrInvalidArgument)
 			}
 			ro, err := remoteOptions(c)
 			if err != nil {
@@ -158,7 +158,7 @@ func manifestPushCommand() *cli.Command {
 		Flags:     flags,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
-				return fmt.Errorf("manifest push takes a list and optionally a destination: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("manifest push requires a list and optionally a destination: %w", errdefs.ErrInvalidArgument)
 			}
 			ro, err := remoteOptions(c)
 			if err != nil {
@@ -208,7 +208,7 @@ func manifestRemoveCommand() *cli.Command {
 		ArgsUsage: "LIST DIGEST",
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 2 {
-				return fmt.Errorf("manifest remove takes a list and a digest: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("manifest remove requires a list and a digest: %w", errdefs.ErrInvalidArgument)
 			}
 			d, err := digest.Parse(c.Args().Get(1))
 			if err != nil {
@@ -226,7 +226,7 @@ func manifestExistsCommand() *cli.Command {
 		ArgsUsage: "LIST",
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("manifest exists takes one list: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("manifest exists requires one list: %w", errdefs.ErrInvalidArgument)
 			}
 			ok, err := rt.ManifestListExists(c.Args().First())
 			if err != nil {

@@ -237,7 +237,7 @@ func pushCommand() *cli.Command {
 		Flags:     flags,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
-				return fmt.Errorf("push takes an image and optionally a destination: usage: servin push IMAGE [DESTINATION]: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("push requires an image and optionally a destination: usage: servin push IMAGE [DESTINATION]: %w", errdefs.ErrInvalidArgument)
 			}
 			ro, err := remoteOptions(c)
 			if err != nil {
