@@ -27,7 +27,8 @@ type ImageUsage struct {
 type ContainerUsage struct {
 	ID      string
 	Name    string
-	Image   string
+	Image   string // its name
+	ImageID string
 	Command []string
 	Created time.Time
 	Status  string
@@ -74,7 +75,7 @@ func (r *Runtime) DiskUsage(ctx context.Context) (*DiskUsage, error) {
 		users[c.ImageID]++
 		size, _ := store.ContainerSize(c.ID, c.ImageID)
 		du.Containers = append(du.Containers, ContainerUsage{
-			ID: c.ID, Name: c.Name, Image: c.ImageName, Command: c.Config.Args(), Created: c.Created,
+			ID: c.ID, Name: c.Name, Image: c.ImageName, ImageID: c.ImageID, Command: c.Config.Args(), Created: c.Created,
 			Status: c.State.Status, Running: c.Running(), Size: max(size, 0), Volumes: len(volumeNames(c.Config.Mounts)),
 		})
 	}

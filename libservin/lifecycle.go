@@ -180,8 +180,11 @@ func (r *Runtime) syncState(ctx context.Context, c *Container, monitorDone bool)
 // (cgroups) and the rootfs mount. Idempotent.
 func (r *Runtime) releaseRuntime(c *Container) {
 	_ = oci.Delete(r.runcRoot(), c.ID, true)
-	if s, err := r.Store(); err == nil {
-		_ = s.Unmount(c.ID, true)
+	// Only the container's own mount is dropped (once: Mountpoint is
+	// cleared below): a `servin mount` made meanwhile stays, as in podman.
+	// Removal unmounts everything.
+	if s, err := r.Store(); err == nil && c.State.Mountpoint != "" {
+		_ = s.Unmount(c.ID, false)
 	}
 	r.releaseMounts(c)   // mountstart.go
 	r.teardownNetwork(c) // network.go

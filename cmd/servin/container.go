@@ -943,7 +943,7 @@ func containerCommand() *cli.Command {
 			waitCommand(), logsCommand(), attachCommand(), execCommand(), topCommand(),
 			pauseCommand(), unpauseCommand(), renameCommand(), prune, exists, cleanup,
 			cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // cp.go diff.go mount.go
-			statsCommand(), updateCommand(), portCommand(),
+			statsCommand(), updateCommand(), portCommand(), commitCommand(), // imagetools.go
 		},
 	}
 }

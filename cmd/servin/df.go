@@ -133,7 +133,7 @@ func printDfVerbose(w io.Writer, du *libservin.DiskUsage, now time.Time) error {
 	tw = newTabWriter(w)
 	fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES")
 	for _, c := range du.Containers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", shortID(c.ID), c.Image, strings.Join(c.Command, " "), c.Volumes,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", shortID(c.ID), shortID(c.ImageID), strings.Join(c.Command, " "), c.Volumes,
 			units.HumanSize(float64(c.Size)), humanDuration(now, c.Created), c.Status, c.Name)
 	}
 	if err := tw.Flush(); err != nil {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,7 @@ func imageListCommand(name string, aliases ...string) *cli.Command {
 			&cli.BoolFlag{Name: "noheading", Aliases: []string{"n"}, Usage: "do not print the table header"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output (reference, dangling, label, id, before, since)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template or json"},
+			&cli.StringFlag{Name: "sort", Value: "created", Usage: "sort by created, id, repository, size or tag"},
 		},
 		Action: withRuntime(imagesAction),
 	}
@@ -61,6 +64,15 @@ func imagesAction(c *cli.Context, rt *libservin.Runtime) error {
 	flt := c.StringSlice("filter")
 	if c.NArg() == 1 {
 		flt = append(flt, "reference="+c.Args().First())
+	}
+	for _, f := range flt {
+		if k, _, ok := strings.Cut(f, "="); !ok || k == "" {
+			return errdefs.Worded(errdefs.ErrInvalidArgument, "invalid image filter %q: must be in the format \"filter=value or filter!=value\"", f)
+		}
+	}
+	sortBy := c.String("sort")
+	if !slices.Contains([]string{"created", "id", "repository", "size", "tag"}, sortBy) {
+		return errdefs.Worded(errdefs.ErrInvalidArgument, "invalid option for --sort, options are: [created id repository size tag]")
 	}
 	filters, err := parseFilters(flt)
 	if err != nil {
@@ -122,11 +134,16 @@ func imagesAction(c *cli.Context, rt *libservin.Runtime) error {
 	if err != nil {
 		return err
 	}
-	var rows []any
+	var list []imageRow
 	for _, img := range sel {
 		for _, rt := range imageRepoTags(img) {
-			rows = append(rows, newImageRow(img, rt, users[img.ID], now, noTrunc))
+			list = append(list, newImageRow(img, rt, users[img.ID], now, noTrunc))
 		}
+	}
+	sortImageRows(list, sortBy)
+	rows := make([]any, len(list))
+	for i := range list {
+		rows[i] = list[i]
 	}
 	return p.print(out, rows, c.Bool("noheading"))
 }
@@ -592,7 +609,8 @@ func rmiAction(c *cli.Context, rt *libservin.Runtime) error {
 		}
 		untagged = append(untagged, u...)
 		deleted = append(deleted, d...)
-		if err != nil && !(c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound)) {
+		// --force, like --ignore, passes over images that are not there.
+		if err != nil && !((c.Bool("ignore") || c.Bool("force")) && errors.Is(err, errdefs.ErrNotFound)) {
 			errs = append(errs, err)
 		}
 	}
@@ -640,4 +658,25 @@ func tagCommand() *cli.Command {
 			return nil
 		}),
 	}
+}
+
+// sortImageRows orders the listing as --sort asks; "created" keeps the
+// newest-first order the images come in.
+func sortImageRows(rows []imageRow, by string) {
+	slices.SortStableFunc(rows, func(a, b imageRow) int {
+		switch by {
+		case "id":
+			return strings.Compare(a.ID, b.ID)
+		case "repository":
+			if c := strings.Compare(a.Repository, b.Repository); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Tag, b.Tag)
+		case "tag":
+			return strings.Compare(a.Tag, b.Tag)
+		case "size":
+			return cmp.Compare(a.VirtualSize, b.VirtualSize)
+		}
+		return 0
+	})
 }

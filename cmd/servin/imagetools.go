@@ -56,7 +56,17 @@ type historyRow struct {
 	CreatedBy    string
 	Size         string
 	Comment      string
-	Tags         string
+	Tags         []string // printed as Go prints a slice: [a b]
+}
+
+// historyJSON is one step in `history --format json`, with podman's keys.
+type historyJSON struct {
+	ID        string    `json:"id"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"CreatedBy"`
+	Size      int64     `json:"size"`
+	Comment   string    `json:"comment"`
+	Tags      []string  `json:"tags,omitempty"`
 }
 
 func historyCommand() *cli.Command {
@@ -88,7 +98,11 @@ func historyCommand() *cli.Command {
 				return nil
 			}
 			if isJSONFormat(c.String("format")) {
-				return writeJSON(out, hist, "    ", true)
+				docs := []historyJSON{}
+				for _, h := range hist {
+					docs = append(docs, historyJSON{ID: h.ID, Created: h.Created, CreatedBy: h.CreatedBy, Size: h.Size, Comment: h.Comment, Tags: h.Tags})
+				}
+				return writeJSON(out, docs, "    ", true)
 			}
 			format := c.String("format")
 			if format == "" || format == "table" {
@@ -113,7 +127,7 @@ func historyCommand() *cli.Command {
 				rows = append(rows, historyRow{
 					ID: historyID(h.ID, noTrunc), Created: since, CreatedSince: since,
 					CreatedAt: h.Created.Format(time.RFC3339), CreatedBy: by, Size: size,
-					Comment: h.Comment, Tags: strings.Join(h.Tags, ", "),
+					Comment: h.Comment, Tags: h.Tags,
 				})
 			}
 			return p.print(out, rows, false)

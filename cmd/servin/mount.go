@@ -33,7 +33,7 @@ func mountCommand() *cli.Command {
 		ArgsUsage: "[CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "mount all containers"},
-			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs when listing"},
+			&cli.BoolFlag{Name: "no-trunc", Aliases: []string{"notruncate"}, Usage: "do not truncate IDs when listing"},
 			&cli.StringFlag{Name: "format", Usage: "json to list as JSON"},
 			latestFlag(), // ctrflags.go
 		},

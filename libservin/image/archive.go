@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -68,7 +69,7 @@ func detectArchive(file string) (string, error) {
 	defer f.Close()
 	notArchive := func(why error) error {
 		return classed(errdefs.ErrInvalidArgument,
-			"%s: payload does not match any of the supported image formats (docker-archive, oci-archive): %v", file, why)
+			"payload does not match any of the supported image formats: %s is neither a docker-archive nor an oci-archive: %v", file, why)
 	}
 	plain, _, err := compression.AutoDecompress(f)
 	if err != nil {
@@ -312,20 +313,36 @@ func (s *Store) saveDockerArchive(ctx context.Context, sys *types.SystemContext,
 	if err != nil {
 		return err
 	}
+	// An image goes into the archive once, with the names it was asked
+	// by (none when asked by ID, as podman and docker save it): copying it
+	// again for another name would reuse, hence lose, its config.
+	var order []string
+	tags := map[string][]reference.NamedTagged{}
 	for _, name := range names {
 		img, matched, err := s.resolve(name)
 		if err != nil {
 			writer.Close()
 			return err
 		}
-		// An image goes into the archive once, with all its tags: copying
-		// it again for another tag would reuse, hence lose, its config.
+		if _, seen := tags[img.ID]; !seen {
+			order = append(order, img.ID)
+			tags[img.ID] = nil
+		}
+		if matched != "" {
+			for _, t := range savedTags(nil, matched) {
+				if !slices.ContainsFunc(tags[img.ID], func(x reference.NamedTagged) bool { return x.String() == t.String() }) {
+					tags[img.ID] = append(tags[img.ID], t)
+				}
+			}
+		}
+	}
+	for _, id := range order {
 		var first reference.NamedTagged
 		isys := *sys
-		if tags := savedTags(img.Names, matched); len(tags) > 0 {
-			first, isys.DockerArchiveAdditionalTags = tags[0], tags[1:]
+		if t := tags[id]; len(t) > 0 {
+			first, isys.DockerArchiveAdditionalTags = t[0], t[1:]
 		}
-		err = s.saveOne(ctx, &isys, img.ID, func() (types.ImageReference, error) { return writer.NewReference(first) })
+		err := s.saveOne(ctx, &isys, id, func() (types.ImageReference, error) { return writer.NewReference(first) })
 		if err != nil {
 			writer.Close()
 			return err

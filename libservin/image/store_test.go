@@ -341,12 +341,25 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	dir := t.TempDir()
 	multi := filepath.Join(dir, "multi.tar")
-	if err := s.Save(ctx, []string{a.ID, "quay.io/x/b:2"}, FormatDockerArchive, multi); err != nil {
+	if err := s.Save(ctx, []string{"a", "quay.io/x/b:2"}, FormatDockerArchive, multi); err != nil {
 		t.Fatal(err)
 	}
-	// Saving again replaces the file.
-	if err := s.Save(ctx, []string{a.ID, "quay.io/x/b:2"}, "", multi); err != nil {
+	// Saving again replaces the file; an image asked for by two names is
+	// stored once, with both.
+	if err := s.Save(ctx, []string{"a", "quay.io/x/b:2", "c"}, "", multi); err != nil {
 		t.Fatal(err)
+	}
+	// Asked for by ID, an image is saved without names (as podman does).
+	byID := filepath.Join(dir, "byid.tar")
+	if err := s.Save(ctx, []string{a.ID}, FormatDockerArchive, byID); err != nil {
+		t.Fatal(err)
+	}
+	sID := newTestStore(t)
+	if loaded, err := sID.Load(ctx, byID); err != nil || len(loaded) != 1 || strings.Contains(loaded[0], "/a:") {
+		t.Errorf("load of an image saved by ID: %q %v", loaded, err)
+	}
+	if img, err := sID.Lookup(ctx, a.ID); err != nil || len(img.Names) != 0 {
+		t.Errorf("image saved by ID: %+v %v", img, err)
 	}
 	oci := filepath.Join(dir, "oci.tar")
 	if err := s.Save(ctx, []string{"b:2"}, FormatOCIArchive, oci); err != nil {
