@@ -96,6 +96,15 @@ func systemDfCommand() *cli.Command {
 			rows := dfRows(du)
 			format := c.String("format")
 			if isJSONFormat(format) {
+				if strings.TrimSpace(format) != "json" {
+					// {{json .}}: one compact object per row, as podman prints.
+					for _, r := range rows {
+						if err := writeJSON(out, r, "", false); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
 				return writeJSON(out, rows, "    ", false)
 			}
 			if format == "" {

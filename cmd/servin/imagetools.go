@@ -6,7 +6,9 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,14 +280,27 @@ func imageMountCommand() *cli.Command {
 		Name:      "mount",
 		Usage:     "mount images read-only and print where (without IMAGE: list mounted images)",
 		ArgsUsage: "[IMAGE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "mount all images"},
+		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if c.Bool("all") {
+				imgs, err := rt.Images(c.Context)
+				if err != nil {
+					return err
+				}
+				return forEach(imageIDs(imgs), func(id string) (string, error) {
+					p, err := rt.MountImage(c.Context, id)
+					return imageDisplayName(c, rt, id) + " " + p, err
+				})
+			}
 			if c.NArg() == 0 {
 				mounted, err := rt.MountedImages(c.Context)
 				if err != nil {
 					return err
 				}
-				for id, p := range mounted {
-					fmt.Printf("%s %s\n", shortID(id), p)
+				for _, id := range slices.Sorted(maps.Keys(mounted)) {
+					fmt.Printf("%s %s\n", imageDisplayName(c, rt, id), mounted[id])
 				}
 				return nil
 			}
@@ -304,18 +319,35 @@ func imageUnmountCommand() *cli.Command {
 		ArgsUsage: "IMAGE [IMAGE...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "unmount even if mounted several times"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "unmount all mounted images"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			if err := requireArgs(c, 1, "image unmount IMAGE [IMAGE...]"); err != nil {
+			mounted, err := rt.MountedImages(c.Context)
+			if err != nil {
 				return err
 			}
-			return forEach(c.Args().Slice(), func(name string) (string, error) {
+			names := c.Args().Slice()
+			if c.Bool("all") {
+				names = slices.Sorted(maps.Keys(mounted))
+			} else if err := requireArgs(c, 1, "image unmount IMAGE [IMAGE...]"); err != nil {
+				return err
+			}
+			// Prints the IDs of the images it unmounted, nothing for one
+			// that was not mounted (as podman).
+			for _, name := range names {
 				img, err := rt.Image(c.Context, name)
 				if err != nil {
-					return "", err
+					return err
 				}
-				return img.ID, rt.UnmountImage(c.Context, name, c.Bool("force"))
-			})
+				if _, ok := mounted[img.ID]; !ok {
+					continue
+				}
+				if err := rt.UnmountImage(c.Context, img.ID, c.Bool("force")); err != nil {
+					return err
+				}
+				fmt.Println(img.ID)
+			}
+			return nil
 		}),
 	}
 }
@@ -430,4 +462,20 @@ func commitCommand() *cli.Command {
 			return nil
 		}),
 	}
+}
+
+func imageIDs(imgs []*libservin.Image) []string {
+	ids := make([]string, 0, len(imgs))
+	for _, img := range imgs {
+		ids = append(ids, img.ID)
+	}
+	return ids
+}
+
+// imageDisplayName is an image's first name, or its short ID.
+func imageDisplayName(c *cli.Context, rt *libservin.Runtime, id string) string {
+	if img, err := rt.Image(c.Context, id); err == nil && len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return shortID(id)
 }

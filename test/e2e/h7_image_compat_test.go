@@ -76,6 +76,35 @@ func TestH7ImageCompat(t *testing.T) {
 		t.Errorf("still mounted after umount")
 	}
 
+	// image mount/umount as podman's 060-mount checks them.
+	s.mustRun("image", "umount", "-a")
+	iid0 := s.inspect(busybox, "{{.ID}}")
+	imp := s.mustRun("image", "mount", busybox)
+	if out := s.mustRun("image", "mount"); !regexp.MustCompile(`^localhost/\S+ +` + regexp.QuoteMeta(imp) + `$`).MatchString(out) {
+		t.Errorf("image mount (list): %q", out)
+	}
+	if out := s.mustRun("image", "umount", "-f", busybox); out != iid0 {
+		t.Errorf("image umount -f printed %q, want %s", out, iid0)
+	}
+	if out := s.mustRun("image", "umount", busybox); out != "" {
+		t.Errorf("image umount of an unmounted image printed %q", out)
+	}
+	s.expectStderr(s.run("image", "umount", "no-such-image"), 125, "Error: no-such-image: image not known")
+	if out := s.mustRun("image", "mount", "-a"); !regexp.MustCompile(`(?m)^localhost/\S+ ` + regexp.QuoteMeta(imp) + `$`).MatchString(out) {
+		t.Errorf("image mount -a: %q", out)
+	}
+	if out := s.mustRun("image", "umount", "-a"); !strings.Contains(out, iid0) {
+		t.Errorf("image umount -a: %q", out)
+	}
+	if out := s.mustRun("image", "mount"); out != "" {
+		t.Errorf("image mount after umount -a: %q", out)
+	}
+
+	// system df --format '{{json .}}': one compact object per row.
+	if out := s.mustRun("system", "df", "--format", "{{json .}}"); !regexp.MustCompile(`(?m)^\{"Type":"Local Volumes".*"Size":"0B"`).MatchString(out) || !strings.Contains(out, `"TotalCount":`) {
+		t.Errorf("system df {{json .}}:\n%s", out)
+	}
+
 	// `container commit`, and the image ID in system df -v's container rows.
 	if id := s.mustRun("container", "commit", "-q", ctr); !hexID.MatchString(id) {
 		t.Errorf("container commit -q printed %q", id)
