@@ -35,11 +35,19 @@ func withStore[T any](r *Runtime, fn func(s *image.Store) (T, error)) (T, error)
 
 // Save writes images to an archive or directory (see image.Store.Save).
 func (r *Runtime) Save(ctx context.Context, names []string, format, path string) error {
+	return r.SaveWith(ctx, names, format, path, SaveOptions{})
+}
+
+// SaveOptions tune SaveWith.
+type SaveOptions = image.SaveOptions
+
+// SaveWith is Save with options.
+func (r *Runtime) SaveWith(ctx context.Context, names []string, format, path string, o SaveOptions) error {
 	s, err := r.Store()
 	if err != nil {
 		return err
 	}
-	return s.Save(ctx, names, format, path)
+	return s.SaveWith(ctx, names, format, path, o)
 }
 
 // History lists an image's build steps, newest first.

@@ -29,6 +29,7 @@ func saveCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "docker-archive, oci-archive, oci-dir or docker-dir"},
 			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "accepted for podman compatibility: archives always take several images"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress progress output"},
+			&cli.BoolFlag{Name: "uncompressed", Usage: "keep the layers of oci-archive and oci-dir uncompressed"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if err := requireArgs(c, 1, "save [OPTIONS] IMAGE [IMAGE...]"); err != nil {
@@ -44,7 +45,7 @@ func saveCommand() *cli.Command {
 				}
 				out = "/dev/stdout"
 			}
-			return rt.Save(c.Context, c.Args().Slice(), format, out)
+			return rt.SaveWith(c.Context, c.Args().Slice(), format, out, libservin.SaveOptions{Uncompressed: c.Bool("uncompressed")})
 		}),
 	}
 }

@@ -273,9 +273,21 @@ func configID(ctx context.Context, sys *types.SystemContext, ref types.ImageRefe
 //   - docker-dir: one image as a directory of blobs (the dir: transport).
 //
 // An image named by name is saved under that name, an image given by ID
-// under all its names (docker-archive) or none (the OCI formats). A failed
-// save leaves no partial file or directory behind.
+// without names (as podman and docker save it). A failed save leaves no
+// partial file or directory behind.
 func (s *Store) Save(ctx context.Context, names []string, format, file string) error {
+	return s.SaveWith(ctx, names, format, file, SaveOptions{})
+}
+
+// SaveOptions tune SaveWith.
+type SaveOptions struct {
+	// Uncompressed keeps the layers of the OCI formats as plain tars
+	// (podman's --uncompressed); they are gzip-compressed otherwise.
+	Uncompressed bool
+}
+
+// SaveWith is Save with options.
+func (s *Store) SaveWith(ctx context.Context, names []string, format, file string, o SaveOptions) error {
 	if len(names) == 0 {
 		return classed(errdefs.ErrInvalidArgument, "save: no image given")
 	}
@@ -286,6 +298,7 @@ func (s *Store) Save(ctx context.Context, names []string, format, file string) e
 	if err != nil {
 		return err
 	}
+	sys.OCIAcceptUncompressedLayers = o.Uncompressed
 	switch format {
 	case FormatDockerArchive:
 		return writeReplacing(file, func(tmp string) error { return s.saveDockerArchive(ctx, sys, names, tmp) })

@@ -4,7 +4,9 @@ package e2e
 // 110-history, 120-load) check word for word.
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -103,6 +105,37 @@ func TestH7ImageCompat(t *testing.T) {
 	// system df --format '{{json .}}': one compact object per row.
 	if out := s.mustRun("system", "df", "--format", "{{json .}}"); !regexp.MustCompile(`(?m)^\{"Type":"Local Volumes".*"Size":"0B"`).MatchString(out) || !strings.Contains(out, `"TotalCount":`) {
 		t.Errorf("system df {{json .}}:\n%s", out)
+	}
+
+	// save --uncompressed keeps OCI layers as plain tars (120-load).
+	oa := filepath.Join(t.TempDir(), "oa.tar")
+	s.mustRun("save", "-o", oa, "--format", "oci-archive", "--uncompressed", busybox)
+	tarLayers, gzLayers := 0, 0
+	f, err := os.Open(oa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if !strings.HasPrefix(h.Name, "blobs/sha256/") || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(tr, head)
+		switch {
+		case n >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+			gzLayers++
+		case n == 512 && string(head[257:262]) == "ustar":
+			tarLayers++
+		}
+	}
+	f.Close()
+	if tarLayers == 0 || gzLayers != 0 {
+		t.Errorf("save --uncompressed: %d tar and %d gzip blobs", tarLayers, gzLayers)
 	}
 
 	// `container commit`, and the image ID in system df -v's container rows.
