@@ -304,8 +304,8 @@ func (r *Runtime) removeVolumeLocked(ctx context.Context, name string) error {
 		return err
 	}
 	if len(users) > 0 {
-		return fmt.Errorf("volume %s is being used by the following container(s): %s: %w",
-			name, strings.Join(users, ", "), errdefs.ErrInUse)
+		return errdefs.Worded(errdefs.ErrInUse, "volume %s is being used by the following container(s): %s: volume is being used",
+			name, strings.Join(users, ", "))
 	}
 	if len(v.State.MountHolders) > 0 {
 		return fmt.Errorf("volume %s is mounted by container(s) %s: %w", name, strings.Join(v.State.MountHolders, ", "), errdefs.ErrInUse)

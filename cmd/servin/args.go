@@ -12,7 +12,7 @@ import (
 //     is two values of one flag instead of urfave's "two forms" error, and
 //     combined short flags ("-it", "-dit") are expanded;
 //   - for commands whose arguments are not a command line of their own
-//     (everything but run, create and exec), flags given after the first
+//     (everything but a container's run, create and exec), flags given after the first
 //     argument ("servin rm ctr -f") are moved before it.
 //
 // Anything it does not understand is passed through for urfave to report.
@@ -30,7 +30,7 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		return out
 	}
 	cmds := app.Commands
-	var cmd *cli.Command
+	var cmd, group *cli.Command
 	for len(rest) > 0 {
 		c := findCommand(cmds, rest[0])
 		if c == nil {
@@ -38,6 +38,9 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		}
 		out = append(out, rest[0])
 		rest = rest[1:]
+		if cmd != nil {
+			group = cmd
+		}
 		cmd = c
 		if len(c.Subcommands) == 0 {
 			break
@@ -48,7 +51,10 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		return append(out, rest...)
 	}
 	idx := flagIndex(cmd.Flags)
-	interspersed := cmd.Name != "run" && cmd.Name != "create" && cmd.Name != "exec"
+	// run, create and exec of containers end with the container's own
+	// command line; `volume create NAME --label x` and the like do not.
+	containerCmd := group == nil || group.Name == "container"
+	interspersed := !(containerCmd && (cmd.Name == "run" || cmd.Name == "create" || cmd.Name == "exec"))
 	var positional []string
 	for len(rest) > 0 {
 		n := consumeFlags(rest, idx, &out, true)

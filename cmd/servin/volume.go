@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -282,7 +283,7 @@ func volumeRmCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all volumes"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the stopped containers using the volume too; a missing volume is no error"},
-			&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for containers to stop"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait for containers to stop (-1: no limit)"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			names := c.Args().Slice()
@@ -300,19 +301,30 @@ func volumeRmCommand() *cli.Command {
 			}
 			o := libservin.VolumeRemoveOptions{Force: c.Bool("force")}
 			if c.IsSet("time") {
-				t := c.Uint("time")
+				t := uint(math.MaxInt32) // -1: as long as it takes
+				if c.Int("time") >= 0 {
+					t = uint(c.Int("time"))
+				}
 				o.Timeout = &t
 			}
-			return forEach(names, func(n string) (string, error) {
+			err := forEach(names, func(n string) (string, error) {
 				v, err := rt.RemoveVolume(c.Context, n, o)
 				if err != nil {
 					if o.Force && errors.Is(err, errdefs.ErrNotFound) {
 						return "", nil
 					}
+					if errors.Is(err, errdefs.ErrNotFound) {
+						err = errdefs.Worded(errdefs.ErrNotFound, "no volume with name %q found: no such volume", n)
+					}
 					return "", err
 				}
 				return v.Name, nil
 			})
+			if err != nil {
+				// podman's codes: 1 for a missing volume, 2 for one in use.
+				return codedError{err: err, code: rmiExitCode(err)} // images.go
+			}
+			return nil
 		}),
 	}
 }
@@ -323,6 +335,7 @@ func volumePruneCommand() *cli.Command {
 		Usage: "remove all volumes no container uses",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "named volumes too (they always are: every unused volume goes)"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "filter: label, label!, until"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {

@@ -54,6 +54,15 @@ func (s *servin) expectError(r result, mention string) {
 	}
 }
 
+// expectVolumeInUse: volume rm of a volume in use exits 2, as podman's.
+func (s *servin) expectVolumeInUse(r result, mention string) {
+	s.t.Helper()
+	s.expectExit(r, 2)
+	if !strings.Contains(r.stderr, mention) {
+		s.t.Errorf("the error should mention %q:\n%s", mention, r)
+	}
+}
+
 type volumeJSON struct {
 	Name        string
 	Driver      string
@@ -111,7 +120,11 @@ func TestVolumeCRUD(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(v.Mountpoint)); !os.IsNotExist(err) {
 		t.Errorf("volume directory left behind: %v", err)
 	}
-	s.expectError(s.run("volume", "rm", name), "no volume with name")
+	r := s.run("volume", "rm", name)
+	s.expectExit(r, 1) // podman's code for a missing volume
+	if !strings.Contains(r.stderr, `no volume with name "`+name+`" found: no such volume`) {
+		t.Errorf("volume rm of a missing volume: %s", r.stderr)
+	}
 	s.expectExit(s.run("volume", "rm", "-f", name), 0)
 	s.expectError(s.run("volume", "inspect", name), "no volume with name")
 }
@@ -194,12 +207,12 @@ func TestVolumeInUse(t *testing.T) {
 	vol, ctr := s.name("vol"), s.name("user")
 	s.mustRun("volume", "create", vol)
 	s.runDetached(ctr, "-v", vol+":/data", busybox, "sleep", "100")
-	s.expectError(s.run("volume", "rm", vol), "being used")
-	s.expectError(s.run("volume", "rm", "-f", vol), "running container")
+	s.expectVolumeInUse(s.run("volume", "rm", vol), "is being used by the following container(s)")
+	s.expectVolumeInUse(s.run("volume", "rm", "-f", vol), "running container")
 	s.expectExit(s.run("volume", "exists", vol), 0)
 	s.mustRun("stop", "-t", "0", ctr)
 	// A stopped user still holds it; -f removes the container first.
-	s.expectError(s.run("volume", "rm", vol), "being used")
+	s.expectVolumeInUse(s.run("volume", "rm", vol), "being used")
 	s.mustRun("volume", "rm", "-f", vol)
 	if s.exists(ctr) {
 		t.Error("volume rm -f left the container that used the volume")
