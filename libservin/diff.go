@@ -78,7 +78,7 @@ func (r *Runtime) MountContainer(ctx context.Context, nameOrID string) (string, 
 		return err
 	})
 	if err == nil {
-		r.event(ctx, "container", "mount", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "mount", c, nil)
 	}
 	return p, err
 }
@@ -104,7 +104,7 @@ func (r *Runtime) UnmountContainer(ctx context.Context, nameOrID string, force b
 		return store.Unmount(c.ID, force)
 	})
 	if err == nil {
-		r.event(ctx, "container", "unmount", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "unmount", c, nil)
 	}
 	return err
 }

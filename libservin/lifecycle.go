@@ -164,15 +164,13 @@ func (r *Runtime) syncState(ctx context.Context, c *Container, monitorDone bool)
 		return nil
 	}
 	if c.State.OOMKilled {
-		r.event(ctx, "container", "oom", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "oom", c, nil)
 	}
 	r.releaseRuntime(c)
 	if err := r.db.SaveState(ctx, c.ID, c.State); err != nil {
 		return err
 	}
-	r.event(ctx, "container", "died", c.ID, c.Name, map[string]string{
-		"exitCode": strconv.Itoa(c.State.ExitCode), "image": c.ImageName,
-	})
+	r.ctrEvent(ctx, "died", c, map[string]string{"exitCode": strconv.Itoa(c.State.ExitCode)})
 	return nil
 }
 
@@ -248,7 +246,7 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		writeMonitorPidFile(c) // rmi.go: --conmon-pidfile
 		c.State.Status = StatusRunning
 		c.State.StartedAt = time.Now().UTC()
-		r.event(ctx, "container", "start", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "start", c, nil)
 		return nil
 	})
 	if err != nil {
@@ -518,7 +516,7 @@ func (r *Runtime) stopLocked(ctx context.Context, c *Container, timeout *uint) e
 	if err := r.finishStop(ctx, c); err != nil {
 		return err
 	}
-	r.event(ctx, "container", "stop", c.ID, c.Name, map[string]string{"image": c.ImageName})
+	r.ctrEvent(ctx, "stop", c, nil)
 	return nil
 }
 
@@ -542,7 +540,7 @@ func (r *Runtime) Kill(ctx context.Context, nameOrID string, signal string) (*Co
 		if c.State.Status == StatusPaused && sig == syscall.SIGKILL {
 			_ = oci.Resume(r.runcRoot(), c.ID)
 		}
-		r.event(ctx, "container", "kill", c.ID, c.Name, map[string]string{"signal": strconv.Itoa(int(sig)), "image": c.ImageName})
+		r.ctrEvent(ctx, "kill", c, map[string]string{"signal": strconv.Itoa(int(sig))})
 		return nil
 	})
 }
@@ -599,7 +597,7 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 		return err
 	}
 	c.State.Status = "removed"
-	r.event(ctx, "container", "remove", c.ID, c.Name, map[string]string{"image": c.ImageName})
+	r.ctrEvent(ctx, "remove", c, nil)
 	if o.Volumes {
 		return r.removeAnonymousVolumes(ctx, c) // mountplan.go
 	}
@@ -687,7 +685,7 @@ func (r *Runtime) Pause(ctx context.Context, nameOrID string) (*Container, error
 			return err
 		}
 		c.State.Status = StatusPaused
-		r.event(ctx, "container", "pause", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "pause", c, nil)
 		return nil
 	})
 }
@@ -702,7 +700,7 @@ func (r *Runtime) Unpause(ctx context.Context, nameOrID string) (*Container, err
 			return err
 		}
 		c.State.Status = StatusRunning
-		r.event(ctx, "container", "unpause", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "unpause", c, nil)
 		return nil
 	})
 }
@@ -715,7 +713,7 @@ func (r *Runtime) Restart(ctx context.Context, nameOrID string, timeout *uint) e
 	_, err := r.Start(ctx, nameOrID, StartOptions{})
 	if err == nil {
 		if c, e := r.Container(ctx, nameOrID); e == nil {
-			r.event(ctx, "container", "restart", c.ID, c.Name, map[string]string{"image": c.ImageName})
+			r.ctrEvent(ctx, "restart", c, nil)
 		}
 	}
 	return err
@@ -732,7 +730,7 @@ func (r *Runtime) Rename(ctx context.Context, nameOrID, newName string) error {
 		}
 		old := c.Name
 		c.Name = newName
-		r.event(ctx, "container", "rename", c.ID, newName, map[string]string{"oldName": old, "image": c.ImageName})
+		r.event(ctx, "container", "rename", c.ID, newName, ctrEventAttrs(c.Config.Labels, c.ImageName, map[string]string{"oldName": old}))
 		return nil
 	})
 	return err

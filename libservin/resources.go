@@ -515,7 +515,7 @@ func (r *Runtime) Update(ctx context.Context, nameOrID string, o *ResourceOption
 		if err := r.saveConfig(ctx, c); err != nil {
 			return err
 		}
-		r.event(ctx, "container", "update", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "update", c, nil)
 		return nil
 	})
 }

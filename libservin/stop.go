@@ -63,7 +63,7 @@ func (r *Runtime) stopUnlocked(ctx context.Context, nameOrID string, timeout *ui
 				return err
 			}
 		}
-		r.event(ctx, "container", "stop", c.ID, c.Name, map[string]string{"image": c.ImageName})
+		r.ctrEvent(ctx, "stop", c, nil)
 		return nil
 	})
 	if errors.Is(err, errdefs.ErrNotFound) {
