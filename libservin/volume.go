@@ -253,7 +253,7 @@ func (r *Runtime) RemoveVolume(ctx context.Context, name string, o VolumeRemoveO
 	if o.Force {
 		// Containers first, without the volume lock: removing a container
 		// takes its lock, and the order is container lock, volume lock.
-		if err := r.removeVolumeUsers(ctx, v.Name); err != nil {
+		if err := r.removeVolumeUsers(ctx, v.Name, o.Timeout); err != nil {
 			return nil, err
 		}
 	}
@@ -268,25 +268,15 @@ func (r *Runtime) RemoveVolume(ctx context.Context, name string, o VolumeRemoveO
 	return r.toVolume(v, 0), nil
 }
 
-func (r *Runtime) removeVolumeUsers(ctx context.Context, name string) error {
+// removeVolumeUsers removes the containers using volume name, stopping
+// running ones first (within timeout), as podman's volume rm --force.
+func (r *Runtime) removeVolumeUsers(ctx context.Context, name string, timeout *uint) error {
 	users, err := r.db.VolumeUsers(ctx, name)
 	if err != nil {
 		return err
 	}
 	for _, id := range users {
-		c, err := r.Container(ctx, id)
-		if errors.Is(err, errdefs.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if c.Running() {
-			return fmt.Errorf("volume %s is being used by running container %s: stop it first: %w", name, c.Name, errdefs.ErrInUse)
-		}
-	}
-	for _, id := range users {
-		if _, err := r.Remove(ctx, id, RemoveOptions{}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		if _, err := r.Remove(ctx, id, RemoveOptions{Force: true, Timeout: timeout}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 			return fmt.Errorf("removing container %s that uses volume %s: %w", id, name, err)
 		}
 	}

@@ -208,8 +208,6 @@ func TestVolumeInUse(t *testing.T) {
 	s.mustRun("volume", "create", vol)
 	s.runDetached(ctr, "-v", vol+":/data", busybox, "sleep", "100")
 	s.expectVolumeInUse(s.run("volume", "rm", vol), "is being used by the following container(s)")
-	s.expectVolumeInUse(s.run("volume", "rm", "-f", vol), "running container")
-	s.expectExit(s.run("volume", "exists", vol), 0)
 	s.mustRun("stop", "-t", "0", ctr)
 	// A stopped user still holds it; -f removes the container first.
 	s.expectVolumeInUse(s.run("volume", "rm", vol), "being used")
@@ -218,6 +216,16 @@ func TestVolumeInUse(t *testing.T) {
 		t.Error("volume rm -f left the container that used the volume")
 	}
 	s.expectExit(s.run("volume", "exists", vol), 1)
+	// A running user is stopped and removed too, as podman does.
+	vol2, ctr2 := s.name("vol2"), s.name("user2")
+	s.runDetached(ctr2, "-v", vol2+":/data", busybox, "sleep", "100")
+	if out := s.mustRun("volume", "rm", "-f", "-t", "0", vol2); out != vol2 {
+		t.Errorf("volume rm -f of a volume a running container uses printed %q", out)
+	}
+	if s.exists(ctr2) {
+		t.Error("volume rm -f left the running container that used the volume")
+	}
+	s.expectExit(s.run("volume", "exists", vol2), 1)
 }
 
 func TestVolumeAnonymous(t *testing.T) {
