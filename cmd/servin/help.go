@@ -191,11 +191,11 @@ func helpCommand() *cli.Command {
 	}
 }
 
-// hideGroupHelp drops the "help" subcommand urfave gives every command:
-// `servin help COMMAND` and `servin COMMAND --help` show the help.
-// Each command names its template: urfave picks the group template for
-// a command without subcommands in some paths.
-func hideGroupHelp(cmds []*cli.Command) {
+// setCommandHelp drops the "help" subcommand urfave gives every command
+// (`servin help COMMAND` and `servin COMMAND --help` show the help), and
+// names each command's template: urfave picks the group template for a
+// command without subcommands in some paths.
+func setCommandHelp(cmds []*cli.Command) {
 	for _, cmd := range cmds {
 		cmd.HideHelpCommand = true
 		if len(cmd.Subcommands) > 0 {
@@ -203,6 +203,6 @@ func hideGroupHelp(cmds []*cli.Command) {
 		} else {
 			cmd.CustomHelpTemplate = commandHelpTemplate
 		}
-		hideGroupHelp(cmd.Subcommands)
+		setCommandHelp(cmd.Subcommands)
 	}
 }

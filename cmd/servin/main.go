@@ -105,7 +105,7 @@ func newApp() *cli.App {
 	checkArgCounts(app.Commands) // help.go
 	app.HideHelpCommand = true
 	app.Commands = append(app.Commands, helpCommand())
-	hideGroupHelp(app.Commands)
+	setCommandHelp(app.Commands)
 	return app
 }
 

@@ -248,76 +248,77 @@ func (s *Store) unmountAllDriverLayers() {
 	}
 }
 
-// driverLayerParent is the layer a container's driver layer was made on:
-// the top layer of its image.
-func (s *Store) driverLayerParent(imageID string) (string, error) {
-	if imageID == "" {
-		return "", nil
+// driverLayerOn reports whether container id's layer is a driver layer
+// and, if so, the layer it was made on: the top layer of its image
+// (imageID). ok is false for a storage container.
+func (s *Store) driverLayerOn(id, imageID string) (drv drivers.Driver, parent string, ok bool, err error) {
+	if drv, err = s.driver(); err != nil || !s.isDriverLayer(drv, id) {
+		return drv, "", false, err
 	}
-	img, err := s.store.Image(imageID)
+	if imageID != "" {
+		img, err := s.store.Image(imageID)
+		if err != nil {
+			return nil, "", false, fmt.Errorf("image %s of the container: %w", imageID, err)
+		}
+		parent = img.TopLayer
+	}
+	return drv, parent, true, nil
+}
+
+// storageLayer is the layer of storage container id.
+func (s *Store) storageLayer(id string) (string, error) {
+	ctr, err := s.store.Container(id)
 	if err != nil {
-		return "", fmt.Errorf("image %s of the container: %w", imageID, err)
+		return "", notAContainer(err)
 	}
-	return img.TopLayer, nil
+	return ctr.LayerID, nil
 }
 
 // containerDiff is the uncompressed tar of what container id changed on
 // top of its image.
 func (s *Store) containerDiff(id, imageID string) (io.ReadCloser, error) {
-	drv, err := s.driver()
+	drv, parent, ok, err := s.driverLayerOn(id, imageID)
 	if err != nil {
 		return nil, err
 	}
-	if !s.isDriverLayer(drv, id) {
-		ctr, err := s.store.Container(id)
-		if err != nil {
-			return nil, notAContainer(err)
-		}
-		return s.store.Diff("", ctr.LayerID, &storage.DiffOptions{Compression: ptr(archive.Uncompressed)})
+	if ok {
+		return drv.Diff(id, nil, parent, nil, "")
 	}
-	parent, err := s.driverLayerParent(imageID)
+	layer, err := s.storageLayer(id)
 	if err != nil {
 		return nil, err
 	}
-	return drv.Diff(id, nil, parent, nil, "")
+	return s.store.Diff("", layer, &storage.DiffOptions{Compression: ptr(archive.Uncompressed)})
 }
 
 // ContainerChanges lists what container id (made from image imageID)
 // changed on top of its image.
 func (s *Store) ContainerChanges(id, imageID string) ([]archive.Change, error) {
-	drv, err := s.driver()
+	drv, parent, ok, err := s.driverLayerOn(id, imageID)
 	if err != nil {
 		return nil, err
 	}
-	if !s.isDriverLayer(drv, id) {
-		ctr, err := s.store.Container(id)
-		if err != nil {
-			return nil, notAContainer(err)
-		}
-		return s.store.Changes("", ctr.LayerID)
+	if ok {
+		return drv.Changes(id, nil, parent, nil, "")
 	}
-	parent, err := s.driverLayerParent(imageID)
+	layer, err := s.storageLayer(id)
 	if err != nil {
 		return nil, err
 	}
-	return drv.Changes(id, nil, parent, nil, "")
+	return s.store.Changes("", layer)
 }
 
 // ContainerSize is the size of what container id (made from image
 // imageID) wrote to its layer.
 func (s *Store) ContainerSize(id, imageID string) (int64, error) {
-	drv, err := s.driver()
+	drv, parent, ok, err := s.driverLayerOn(id, imageID)
 	if err != nil {
 		return 0, err
 	}
-	if !s.isDriverLayer(drv, id) {
-		return s.store.ContainerSize(id)
+	if ok {
+		return drv.DiffSize(id, nil, parent, nil, "")
 	}
-	parent, err := s.driverLayerParent(imageID)
-	if err != nil {
-		return 0, err
-	}
-	return drv.DiffSize(id, nil, parent, nil, "")
+	return s.store.ContainerSize(id)
 }
 
 // ContainerMount reports how many mounts of container id's root

@@ -104,6 +104,10 @@ func (s *Store) readList(name string) (*storedList, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeList(name, data)
+}
+
+func decodeList(name string, data []byte) (*storedList, error) {
 	var l storedList
 	if err := json.Unmarshal(data, &l); err != nil {
 		return nil, fmt.Errorf("reading manifest list %s: %w", name, err)
@@ -352,11 +356,15 @@ func (s *Store) ListImages() ([]*Image, error) {
 	}
 	var out []*Image
 	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
+		id, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok {
 			continue
 		}
-		l, err := s.readList(name)
+		data, err := os.ReadFile(filepath.Join(s.listsDir(), e.Name()))
+		if err != nil {
+			continue
+		}
+		l, err := decodeList(id, data)
 		if err != nil {
 			continue
 		}
