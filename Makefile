@@ -22,6 +22,15 @@ GOBUILD := $(GO) build -trimpath -tags "$(TAGS)"
 
 PREFIX ?= /usr/local
 
+# `servin version` shows the commit it was built from (with -dirty for
+# uncommitted changes) and, when SOURCE_DATE_EPOCH is set, that build time;
+# otherwise the binary's modification time. VERSION overrides the version.
+FASTPATH := github.com/servin/servin/cmd/servin/internal/fastpath
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)$(if $(shell git status --porcelain --untracked-files=no 2>/dev/null),-dirty)
+VERSION_LDFLAGS := -X $(FASTPATH).GitCommit=$(GIT_COMMIT) \
+	$(if $(SOURCE_DATE_EPOCH),-X $(FASTPATH).BuildTime=$(SOURCE_DATE_EPOCH)) \
+	$(if $(VERSION),-X $(FASTPATH).Version=$(VERSION))
+
 # The CNI plugins servin runs, built from the pinned module into bin/cni in
 # one go build (they share the build cache), installed to libexec/servin/cni.
 CNI_VERSION := v1.10.0
@@ -53,7 +62,7 @@ deps:
 	test/deps.sh
 
 build:
-	CGO_ENABLED=1 $(GOBUILD) -o bin/servin ./cmd/servin
+	CGO_ENABLED=1 $(GOBUILD) -ldflags "$(VERSION_LDFLAGS)" -o bin/servin ./cmd/servin
 	CGO_ENABLED=0 $(GOBUILD) -ldflags "-s -w" -o bin/servin-monitor ./cmd/servin-monitor
 	CGO_ENABLED=1 $(GOBUILD) -o bin/servin-runtime ./cmd/servin-runtime
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X $(CNI_PKG)/pkg/utils/buildversion.BuildVersion=$(CNI_VERSION)" \

@@ -20,13 +20,11 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/servin/servin/cmd/servin/internal/fastpath"
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/image"
 )
-
-// version is set with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
 
 func main() {
 	// containers/storage re-executes this binary for some layer work.
@@ -89,7 +87,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:                   "servin",
 		Usage:                  "manage containers and images, daemonless",
-		Version:                version,
+		Version:                fastpath.Version,
 		UseShortOptionHandling: true,
 		// -e A=1,B=2 is one variable whose value has a comma, as in podman.
 		DisableSliceFlagSeparator: true,
@@ -267,7 +265,7 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		CNIPluginDir:   findCNIPlugins(), // network.go
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
-		Version:        version,
+		Version:        fastpath.Version,
 	}
 	if c.IsSet("config") {
 		opts.ConfigPath = c.String("config")

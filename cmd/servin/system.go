@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/opencontainers/runc/libcontainer/apparmor"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -24,61 +23,13 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 
+	"github.com/servin/servin/cmd/servin/internal/fastpath"
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/oci"
 )
 
 // versionInfo is the Client (and info's version) section.
-type versionInfo struct {
-	APIVersion string `json:"APIVersion" yaml:"APIVersion"`
-	Version    string `json:"Version" yaml:"Version"`
-	GoVersion  string `json:"GoVersion" yaml:"GoVersion"`
-	GitCommit  string `json:"GitCommit" yaml:"GitCommit"`
-	BuiltTime  string `json:"BuiltTime" yaml:"BuiltTime"`
-	Built      int64  `json:"Built" yaml:"Built"`
-	OsArch     string `json:"OsArch" yaml:"OsArch"`
-	Os         string `json:"Os" yaml:"Os"`
-}
-
-// buildVersion describes this binary from its embedded build information;
-// it reads nothing on disk, so `servin version` stays instant.
-func buildVersion() versionInfo {
-	v := versionInfo{
-		APIVersion: version, Version: version, GoVersion: runtime.Version(),
-		OsArch: runtime.GOOS + "/" + runtime.GOARCH, Os: runtime.GOOS,
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				v.GitCommit = s.Value
-			case "vcs.time":
-				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
-					v.Built = t.Unix()
-				}
-			}
-		}
-	}
-	if v.Built == 0 {
-		// Built outside a repository: the binary's own time will do.
-		if self, err := os.Executable(); err == nil {
-			if st, err := os.Stat(self); err == nil {
-				v.Built = st.ModTime().Unix()
-			}
-		}
-	}
-	v.BuiltTime = time.Unix(v.Built, 0).Format(time.ANSIC)
-	return v
-}
-
-const versionTemplate = `Client:	Servin Engine
-Version:	{{.Version}}
-API Version:	{{.APIVersion}}
-Go Version:	{{.GoVersion}}
-{{if .GitCommit}}Git Commit:	{{.GitCommit}}
-{{end}}Built:	{{.BuiltTime}}
-OS/Arch:	{{.OsArch}}
-`
+type versionInfo = fastpath.Info
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
@@ -89,7 +40,7 @@ func versionCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			doc := struct {
 				Client versionInfo `json:"Client"`
-			}{buildVersion()}
+			}{fastpath.Build()}
 			return printVersion(os.Stdout, c.String("format"), doc)
 		},
 	}
@@ -109,15 +60,8 @@ func printVersion(w io.Writer, format string, doc struct {
 		}
 		return t.Execute(w, doc)
 	}
-	t, err := parseTemplate("version", versionTemplate)
-	if err != nil {
-		return err
-	}
-	tw := newTabWriter(w)
-	if err := t.Execute(tw, doc.Client); err != nil {
-		return err
-	}
-	return tw.Flush()
+	_, err := io.WriteString(w, fastpath.Text(doc.Client))
+	return err
 }
 
 // systemInfo is what `info` prints, in podman's layout.
@@ -300,7 +244,7 @@ func gatherInfo(c *cli.Context, rt *libservin.Runtime) (*systemInfo, error) {
 	info := &systemInfo{
 		Host:    gatherHost(opts),
 		Plugins: pluginsInfo{Log: []string{"k8s-file", "none"}, Network: []string{"bridge", "macvlan", "ipvlan", "host", "none"}},
-		Version: buildVersion(),
+		Version: fastpath.Build(),
 	}
 	ctrs, err := rt.Containers(c.Context)
 	if err != nil {
@@ -371,7 +315,7 @@ func gatherHost(opts libservin.Options) hostInfo {
 		h.SwapTotal, h.SwapFree = int64(si.Totalswap)*unit, int64(si.Freeswap)*unit
 	}
 	h.Uptime = readUptime("/proc/uptime")
-	h.Conmon = componentInfo{Path: opts.MonitorPath, Version: "servin-monitor version " + version}
+	h.Conmon = componentInfo{Path: opts.MonitorPath, Version: "servin-monitor version " + fastpath.Version}
 	h.OCIRuntime = componentInfo{Name: "libcontainer", Path: opts.RuntimePath, Version: ociRuntimeVersion()}
 	caps := append([]string(nil), oci.DefaultCapabilities...)
 	sort.Strings(caps)

@@ -55,13 +55,6 @@ func TestPrintVersion(t *testing.T) {
 	}
 }
 
-func TestBuildVersion(t *testing.T) {
-	v := buildVersion()
-	if v.Version != version || v.GoVersion == "" || v.OsArch == "" || v.BuiltTime == "" {
-		t.Errorf("buildVersion: %+v", v)
-	}
-}
-
 func TestPrintInfoYAML(t *testing.T) {
 	info := &systemInfo{}
 	info.Host.Arch = "amd64"
