@@ -80,6 +80,14 @@ type ContainerConfig struct {
 	MonitorPidFile string `json:"monitorPidFile,omitempty"`
 	// NoHostname (--no-hostname): no /etc/hostname is made for it.
 	NoHostname bool `json:"noHostname,omitempty"`
+
+	// Healthchecks (healthcheck.go).
+	Healthcheck          *HealthConfig        `json:"healthcheck,omitempty"`
+	StartupHealthcheck   *StartupHealthConfig `json:"startupHealthcheck,omitempty"`
+	HealthOnFailure      string               `json:"healthOnFailure,omitempty"`
+	HealthLogDestination string               `json:"healthLogDestination,omitempty"`
+	HealthMaxLogCount    *uint                `json:"healthMaxLogCount,omitempty"`
+	HealthMaxLogSize     *uint                `json:"healthMaxLogSize,omitempty"`
 }
 
 // Args is the command line the container's init runs.
@@ -100,6 +108,9 @@ type Container struct {
 	// Warnings are what Create adjusted and the user should hear about
 	// (e.g. ports dropped for --network host); never stored.
 	Warnings []string
+	// Health is the healthcheck status ("" without a healthcheck), as
+	// Container and Containers read it.
+	Health string
 }
 
 // Running reports whether the container has live processes.
@@ -156,16 +167,17 @@ type CreateOptions struct {
 	Pull          PullPolicy      // --pull: when to pull the image ("" is missing); image_policy.go
 	PullOptions   PullOptions     // how to pull it (registry flags, progress, retries)
 
-	AutoRemoveImage bool     // --rmi: remove the image with the container (needs AutoRemove)
-	UnsetEnv        []string // --unsetenv: default or image variables not to set
-	UnsetEnvAll     bool     // --unsetenv-all: only the variables given in Env
-	CgroupNS        string   // --cgroupns: host or private ("" is podman's default)
-	Umask           string   // --umask: octal, e.g. 0027
-	Timeout         uint     // --timeout: kill the container after this many seconds (0: never)
-	Timezone        string   // --tz: a zone of the host's zoneinfo, or "local"
-	CIDFile         string   // --cidfile: written by the caller, removed with the container
-	MonitorPidFile  string   // --conmon-pidfile: where each start writes the monitor's PID
-	NoHostname      bool     // --no-hostname: keep the image's /etc/hostname (if any)
+	AutoRemoveImage bool          // --rmi: remove the image with the container (needs AutoRemove)
+	UnsetEnv        []string      // --unsetenv: default or image variables not to set
+	UnsetEnvAll     bool          // --unsetenv-all: only the variables given in Env
+	CgroupNS        string        // --cgroupns: host or private ("" is podman's default)
+	Umask           string        // --umask: octal, e.g. 0027
+	Timeout         uint          // --timeout: kill the container after this many seconds (0: never)
+	Timezone        string        // --tz: a zone of the host's zoneinfo, or "local"
+	CIDFile         string        // --cidfile: written by the caller, removed with the container
+	MonitorPidFile  string        // --conmon-pidfile: where each start writes the monitor's PID
+	NoHostname      bool          // --no-hostname: keep the image's /etc/hostname (if any)
+	Health          HealthOptions // --health-*, --no-healthcheck; healthcheck.go
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -269,6 +281,13 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	cfg.UserWorkdir = o.WorkingDir != ""
 	cfg.MonitorPidFile = o.MonitorPidFile
 	cfg.NoHostname = o.NoHostname
+	var imgHealth *HealthConfig
+	if h := img.Healthcheck; h != nil {
+		imgHealth = &HealthConfig{Test: h.Test, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries}
+	}
+	if err := applyHealth(&cfg, o.Health, imgHealth); err != nil { // healthcheck.go
+		return nil, err
+	}
 	ic := img.Config
 	var imgEnv, imgEntrypoint, imgCmd []string
 	var imgWorkdir, imgUser, imgStopSignal string
@@ -529,6 +548,7 @@ func (r *Runtime) Container(ctx context.Context, nameOrID string) (*Container, e
 		return nil, err
 	}
 	r.observe(c)
+	c.Health = r.HealthStatus(c) // healthcheck.go
 	return c, nil
 }
 
@@ -545,6 +565,7 @@ func (r *Runtime) Containers(ctx context.Context) ([]*Container, error) {
 			return nil, err
 		}
 		r.observe(c)
+		c.Health = r.HealthStatus(c)
 		out = append(out, c)
 	}
 	return out, nil

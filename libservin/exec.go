@@ -49,38 +49,9 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if c.State.Status != StatusRunning {
 		return -1, fmt.Errorf("can only create exec sessions on running containers: %w", errCtrStateImproper)
 	}
-	userSpec := c.Config.User
-	if o.User != "" {
-		userSpec = o.User
-	}
-	rootfs := c.State.Mountpoint
-	if rootfs == "" {
-		if s, err := r.Store(); err == nil {
-			rootfs, _ = s.Mount(c.ID)
-		}
-	}
-	u, err := oci.ResolveUser(rootfs, userSpec, c.Config.GroupAdd)
+	eo, err := r.execProcessOptions(c, o)
 	if err != nil {
 		return -1, err
-	}
-	env := mergeEnv(c.Config.Env, o.Env)
-	if !hasEnv(env, "PATH") {
-		env = append([]string{oci.DefaultPath}, env...)
-	}
-	// A container run with -t has TERM=xterm, and its exec sessions see it.
-	if (o.Tty || c.Config.Tty) && !hasEnv(env, "TERM") {
-		env = append(env, "TERM=xterm")
-	}
-	if !hasEnv(env, "HOME") && u.Home != "" {
-		env = append(env, "HOME="+u.Home)
-	}
-	cwd := firstNonEmpty(o.WorkingDir, c.Config.WorkingDir, "/")
-	eo := oci.ExecOptions{
-		Args: o.Cmd, Env: env, Cwd: cwd, UID: int(u.UID), GID: int(u.GID),
-		Rows: o.Rows, Cols: o.Cols,
-	}
-	for _, g := range u.AdditionalGids {
-		eo.Groups = append(eo.Groups, int(g))
 	}
 	if o.Detach {
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -102,6 +73,45 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 		return r.execTTY(c, eo, o)
 	}
 	return r.execPipes(c, eo, o)
+}
+
+// execProcessOptions resolves the user, environment and working directory
+// of an exec session in c.
+func (r *Runtime) execProcessOptions(c *Container, o ExecOptions) (oci.ExecOptions, error) {
+	userSpec := c.Config.User
+	if o.User != "" {
+		userSpec = o.User
+	}
+	rootfs := c.State.Mountpoint
+	if rootfs == "" {
+		if s, err := r.Store(); err == nil {
+			rootfs, _ = s.Mount(c.ID)
+		}
+	}
+	u, err := oci.ResolveUser(rootfs, userSpec, c.Config.GroupAdd)
+	if err != nil {
+		return oci.ExecOptions{}, err
+	}
+	env := mergeEnv(c.Config.Env, o.Env)
+	if !hasEnv(env, "PATH") {
+		env = append([]string{oci.DefaultPath}, env...)
+	}
+	// A container run with -t has TERM=xterm, and its exec sessions see it.
+	if (o.Tty || c.Config.Tty) && !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	if !hasEnv(env, "HOME") && u.Home != "" {
+		env = append(env, "HOME="+u.Home)
+	}
+	cwd := firstNonEmpty(o.WorkingDir, c.Config.WorkingDir, "/")
+	eo := oci.ExecOptions{
+		Args: o.Cmd, Env: env, Cwd: cwd, UID: int(u.UID), GID: int(u.GID),
+		Rows: o.Rows, Cols: o.Cols,
+	}
+	for _, g := range u.AdditionalGids {
+		eo.Groups = append(eo.Groups, int(g))
+	}
+	return eo, nil
 }
 
 func hasEnv(env []string, k string) bool {

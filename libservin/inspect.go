@@ -53,7 +53,13 @@ type InspectState struct {
 	FinishedAt time.Time `json:"FinishedAt"`
 	// StoppedByUser: stop or kill ended it (restart policies leave it be).
 	StoppedByUser bool `json:"StoppedByUser"`
+	// Health: the healthcheck's results, when the container has one.
+	Health *HealthResults `json:"Health,omitempty"`
 }
+
+// Healthcheck is Health under the name older podman templates use
+// ({{.State.Healthcheck.Status}}).
+func (s InspectState) Healthcheck() *HealthResults { return s.Health }
 
 // InspectConfig is Config in inspect output.
 type InspectConfig struct {
@@ -78,6 +84,13 @@ type InspectConfig struct {
 	StopTimeout   uint              `json:"StopTimeout"`
 	CreateCommand []string          `json:"CreateCommand"`
 	Timezone      string            `json:"Timezone,omitempty"`
+
+	Healthcheck                *HealthConfig        `json:"Healthcheck,omitempty"`
+	HealthcheckOnFailureAction string               `json:"HealthcheckOnFailureAction,omitempty"`
+	StartupHealthCheck         *StartupHealthConfig `json:"StartupHealthCheck,omitempty"`
+	HealthLogDestination       string               `json:"HealthLogDestination,omitempty"`
+	HealthMaxLogCount          uint                 `json:"HealthMaxLogCount"`
+	HealthMaxLogSize           uint                 `json:"HealthMaxLogSize"`
 }
 
 // InspectHostConfig is HostConfig in inspect output.
@@ -181,6 +194,14 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	if ic.Config.Entrypoint == nil {
 		ic.Config.Entrypoint = []string{}
 	}
+	ic.Config.Healthcheck, ic.Config.StartupHealthCheck = cfg.Healthcheck, cfg.StartupHealthcheck
+	if cfg.Healthcheck.Defined() {
+		ic.Config.HealthcheckOnFailureAction = firstNonEmpty(cfg.HealthOnFailure, HealthActionNone)
+		ic.State.Health = r.Health(c)
+	}
+	ic.Config.HealthLogDestination = firstNonEmpty(cfg.HealthLogDestination, healthLocal)
+	ic.Config.HealthMaxLogCount = derefUint(cfg.HealthMaxLogCount, DefaultHealthMaxLogCount)
+	ic.Config.HealthMaxLogSize = derefUint(cfg.HealthMaxLogSize, DefaultHealthMaxLogSize)
 	ic.HostConfig.RestartPolicy.Name = cfg.RestartPolicy
 	ic.HostConfig.RestartPolicy.MaximumRetryCount = cfg.RestartMax
 	ic.HostConfig.NetworkMode = cfg.NetworkMode

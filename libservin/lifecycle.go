@@ -305,9 +305,10 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	}
 	c.State.Mountpoint = rootfs
 	runDir := r.ctrRunDir(c.ID)
-	for _, f := range []string{"status.json", "no-restart", "attach.sock", "pidfile"} {
+	for _, f := range []string{"status.json", "no-restart", "attach.sock", "pidfile", monitor.HealthStartupPassed} {
 		_ = os.Remove(filepath.Join(runDir, f))
 	}
+	r.resetHealth(c) // healthcheck.go
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return err
 	}
@@ -394,6 +395,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if c.Config.LogDriver != "none" {
 		mcfg.LogPath = c.Config.LogPath
 	}
+	r.healthMonitorConfig(c, &mcfg) // healthcheck.go
 	if attach != nil {
 		mcfg.Rows, mcfg.Cols = attach.Rows, attach.Cols
 	}

@@ -64,7 +64,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "replace", Usage: "remove (with force) a container of the same --name first"},
 		&cli.BoolFlag{Name: "no-hostname", Usage: "do not create /etc/hostname in the container"},
 		&cli.StringFlag{Name: "kernel-memory", Usage: "no longer supported: ignored, with a warning", Hidden: true},
-	}, append(securityFlags(), networkFlags()...)...), append(resourceFlags(true), createPullFlags()...)...) // security_flags.go network.go pull.go
+	}, append(append(securityFlags(), networkFlags()...), healthFlags()...)...), append(resourceFlags(true), createPullFlags()...)...) // security_flags.go network.go healthcheck.go pull.go
 }
 
 // createOptions maps create/run flags onto the engine's options struct.
@@ -105,6 +105,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 	}
 	o.Timezone = c.String("tz")
 	o.NoHostname = c.Bool("no-hostname")
+	o.Health = healthOptions(c)                   // healthcheck.go
 	cidFile, cerr := absPath(c.String("cidfile")) // ctrflags.go
 	if cerr != nil {
 		return nil, cerr

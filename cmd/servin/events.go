@@ -169,6 +169,8 @@ type eventRow struct {
 	Image             string            `json:"Image,omitempty"`
 	Name              string            `json:"Name,omitempty"`
 	Status            string            `json:"Status,omitempty"`
+	HealthStatus      string            `json:"health_status,omitempty"`
+	HealthStreak      int               `json:"health_failing_streak,omitempty"`
 	Time              time.Time         `json:"Time"`
 	TimeNano          int64             `json:"-"`
 	Type              string            `json:"Type"`
@@ -176,7 +178,7 @@ type eventRow struct {
 }
 
 // eventAttrsHidden are attributes shown as fields of their own.
-var eventAttrsHidden = map[string]bool{"image": true, "exitCode": true}
+var eventAttrsHidden = map[string]bool{"image": true, "exitCode": true, "health_status": true, "health_failing_streak": true}
 
 func newEventRow(e libservin.Event, noTrunc bool) eventRow {
 	r := eventRow{
@@ -188,6 +190,8 @@ func newEventRow(e libservin.Event, noTrunc bool) eventRow {
 	if e.Type == "container" {
 		r.Image = e.Attributes["image"]
 		r.ContainerExitCode, _ = strconv.Atoi(e.Attributes["exitCode"])
+		r.HealthStatus = e.Attributes["health_status"]
+		r.HealthStreak, _ = strconv.Atoi(e.Attributes["health_failing_streak"])
 		r.Attributes = map[string]string{}
 	}
 	for k, v := range e.Attributes {
@@ -210,6 +214,9 @@ func (r eventRow) String() string {
 	case "container":
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s %s %s (image=%s, name=%s", t, r.Type, r.Status, r.ID, r.Image, r.Name)
+		if r.HealthStatus != "" {
+			fmt.Fprintf(&b, ", health_status=%s, health_failing_streak=%d", r.HealthStatus, r.HealthStreak)
+		}
 		keys := make([]string, 0, len(r.Attributes))
 		for k := range r.Attributes {
 			keys = append(keys, k)

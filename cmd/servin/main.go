@@ -188,6 +188,7 @@ func commands() []*cli.Command {
 		saveCommand(), historyCommand(), untagCommand(), searchCommand(), commitCommand(), manifestCommand(), // pull.go login.go imagetools.go manifest.go registry.go
 		volumeCommand(), cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // volume.go cp.go diff.go mount.go
 		networkCommand(), portCommand(), // network.go port.go
+		healthcheckCommand(), // healthcheck.go
 	}
 	return cmds
 }

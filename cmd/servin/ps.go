@@ -221,6 +221,9 @@ func containerStatus(c *libservin.Container, now time.Time) string {
 		if started.IsZero() {
 			started = c.Created
 		}
+		if c.Health != "" {
+			return "Up " + unitsDuration(now.Sub(started)) + " (" + c.Health + ")"
+		}
 		return "Up " + unitsDuration(now.Sub(started))
 	case libservin.StatusExited, "stopped":
 		return fmt.Sprintf("Exited (%d) %s", st.ExitCode, humanDuration(now, st.FinishedAt))
@@ -342,6 +345,15 @@ func psFilterOne(key, v string) (ctrMatcher, error) {
 		}, nil
 	case "label":
 		return func(c *libservin.Container, _ []*libservin.Container) bool { return matchLabel(c.Config.Labels, v) }, nil
+	case "health":
+		switch v {
+		case libservin.HealthHealthy, libservin.HealthUnhealthy, libservin.HealthStarting, "none":
+		default:
+			return nil, fmt.Errorf("%q is not a valid health status: use healthy, unhealthy, starting or none: %w", v, errdefs.ErrInvalidArgument)
+		}
+		return func(c *libservin.Container, _ []*libservin.Container) bool {
+			return c.Health == v || v == "none" && c.Health == ""
+		}, nil
 	case "exited":
 		code, err := strconv.Atoi(v)
 		if err != nil {

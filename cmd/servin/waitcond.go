@@ -12,7 +12,7 @@ import (
 )
 
 // waitStates are wait --condition's values, as podman names container
-// states; healthy and unhealthy need healthchecks, which servin has not.
+// states; healthy and unhealthy are a healthcheck's statuses.
 var waitStates = []string{"configured", "created", "exited", "healthy", "initialized", "paused", "removing", "running", "stopped", "stopping", "unhealthy"}
 
 // checkWaitConditions validates wait's --condition values.
@@ -41,7 +41,7 @@ func waitForConditions(ctx context.Context, rt *libservin.Runtime, name string, 
 			return "", err
 		}
 		for _, c := range conds {
-			if c == "healthy" || c == "unhealthy" {
+			if (c == "healthy" || c == "unhealthy") && ctr.Config.Healthcheck == nil {
 				return "", fmt.Errorf("cannot use condition %q: container %s has no healthcheck: %w", c, ctr.ID, errdefs.ErrInvalidArgument)
 			}
 		}
@@ -54,7 +54,7 @@ func waitForConditions(ctx context.Context, rt *libservin.Runtime, name string, 
 		}
 		for _, c := range conds {
 			switch {
-			case c == st,
+			case c == st, c == ctr.Health,
 				(c == "configured" || c == "created" || c == "initialized") && st == libservin.StatusCreated,
 				c == "initialized" && ctr.Running():
 				return "-1", nil

@@ -116,7 +116,7 @@ type commitSource struct {
 }
 
 func newCommitSource(ctx context.Context, s *Store, base types.ImageSource, baseID string, layer stagedLayer, o CommitOptions) (*commitSource, error) {
-	cfg, err := s.imageConfig(ctx, baseID)
+	cfg, _, err := s.imageConfig(ctx, baseID)
 	if err != nil {
 		return nil, fmt.Errorf("reading base image config: %w", err)
 	}

@@ -1,7 +1,9 @@
 package image
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,19 +11,22 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/servin/servin/libservin/errdefs"
+	"go.podman.io/image/v5/manifest"
 	storagetransport "go.podman.io/image/v5/storage"
 	"go.podman.io/storage"
 )
 
 // Image is a stored image as servin shows it.
 type Image struct {
-	ID       string
-	Names    []string // full names, e.g. "localhost/busybox:latest"
-	Digest   string   // manifest digest, "sha256:..."
-	Created  time.Time
-	Size     int64
-	Config   *v1.Image // OCI image config (a docker config is converted)
-	TopLayer string
+	ID      string
+	Names   []string // full names, e.g. "localhost/busybox:latest"
+	Digest  string   // manifest digest, "sha256:..."
+	Created time.Time
+	Size    int64
+	Config  *v1.Image // OCI image config (a docker config is converted)
+	// Healthcheck is the docker config's HEALTHCHECK (nil: none).
+	Healthcheck *manifest.Schema2HealthConfig
+	TopLayer    string
 }
 
 // Images lists all stored images, newest first.
@@ -73,11 +78,11 @@ func (s *Store) toImage(ctx context.Context, img *storage.Image) (*Image, error)
 		Created:  img.Created,
 		TopLayer: img.TopLayer,
 	}
-	cfg, err := s.imageConfig(ctx, img.ID)
+	cfg, health, err := s.imageConfig(ctx, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("reading config of image %s: %w", img.ID, err)
 	}
-	out.Config = cfg
+	out.Config, out.Healthcheck = cfg, health
 	if cfg.Created != nil && !cfg.Created.IsZero() {
 		out.Created = *cfg.Created
 	}
@@ -87,17 +92,31 @@ func (s *Store) toImage(ctx context.Context, img *storage.Image) (*Image, error)
 	return out, nil
 }
 
-func (s *Store) imageConfig(ctx context.Context, id string) (*v1.Image, error) {
+// imageConfig returns the image's config and its healthcheck, which only
+// docker-format configs carry (OCI has no field for it).
+func (s *Store) imageConfig(ctx context.Context, id string) (*v1.Image, *manifest.Schema2HealthConfig, error) {
 	ref, err := storagetransport.Transport.NewStoreReference(s.store, nil, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	src, err := ref.NewImage(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer src.Close()
-	return src.OCIConfig(ctx)
+	cfg, err := src.OCIConfig(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var raw struct {
+		Config struct {
+			Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
+		} `json:"config"`
+	}
+	if blob, err := src.ConfigBlob(ctx); err == nil && bytes.Contains(blob, []byte(`"Healthcheck"`)) {
+		_ = json.Unmarshal(blob, &raw)
+	}
+	return cfg, raw.Config.Healthcheck, nil
 }
 
 // Tag adds newName (normalized, see NormalizeName) to the image. A name

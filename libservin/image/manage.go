@@ -35,7 +35,7 @@ func (s *Store) History(ctx context.Context, nameOrID string) ([]HistoryEntry, e
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.imageConfig(ctx, img.ID)
+	cfg, _, err := s.imageConfig(ctx, img.ID)
 	if err != nil {
 		return nil, err
 	}

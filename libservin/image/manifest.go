@@ -212,7 +212,7 @@ func (s *Store) addStoredInstance(ctx context.Context, l *storedList, id string,
 	if err != nil {
 		return err
 	}
-	cfg, err := s.imageConfig(ctx, id)
+	cfg, _, err := s.imageConfig(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ const (
 	AttachSocket  = "attach.sock"
 	NoRestartFile = "no-restart"
 	MonitorLog    = "monitor.log"
+	// HealthStartupPassed is written by the CLI once a startup
+	// healthcheck has passed: the regular interval applies from then on.
+	HealthStartupPassed = "healthcheck-startup-passed"
 )
 
 // Container states recorded in Status.State.
@@ -66,6 +69,14 @@ type Config struct {
 	Restart    string `json:"restart,omitempty"`
 	RestartMax int    `json:"restartMax,omitempty"`
 	StartNow   bool   `json:"startNow,omitempty"`
+
+	// HealthCommand, when set, is run every HealthIntervalMs while the
+	// container runs (`servin healthcheck run ID`); until RunDir holds
+	// HealthStartupPassed, every HealthStartupIntervalMs instead (a startup
+	// healthcheck), when that is set.
+	HealthCommand           []string `json:"healthCommand,omitempty"`
+	HealthIntervalMs        int64    `json:"healthIntervalMs,omitempty"`
+	HealthStartupIntervalMs int64    `json:"healthStartupIntervalMs,omitempty"`
 
 	// OOMCounters are cgroup files (v1 memory.oom_control, v2
 	// memory.events) whose "oom_kill N" line tells, when the init exits,
@@ -213,6 +224,11 @@ func (c *Config) marshal() []byte {
 	if len(c.OOMCounters) > 0 {
 		o.strs("oomCounters", c.OOMCounters)
 	}
+	if len(c.HealthCommand) > 0 {
+		o.strs("healthCommand", c.HealthCommand)
+		o.int("healthIntervalMs", c.HealthIntervalMs)
+		o.int("healthStartupIntervalMs", c.HealthStartupIntervalMs)
+	}
 	return o.bytes()
 }
 
@@ -266,6 +282,12 @@ func unmarshalConfig(b []byte) (*Config, error) {
 			c.StartNow, err = d.boolean()
 		case "oomCounters":
 			c.OOMCounters, err = d.strs()
+		case "healthCommand":
+			c.HealthCommand, err = d.strs()
+		case "healthIntervalMs":
+			c.HealthIntervalMs, err = d.int(64)
+		case "healthStartupIntervalMs":
+			c.HealthStartupIntervalMs, err = d.int(64)
 		default:
 			err = d.skip()
 		}

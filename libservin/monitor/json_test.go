@@ -15,7 +15,8 @@ func sampleConfig() Config {
 		RuntimeArgs: []string{"--root", weird}, ExecFifo: "/f", ExitCommand: []string{"a", ""},
 		LogPath: "/l", LogMaxSize: 1 << 40, LogMaxFiles: 3, Terminal: true, Stdin: true, StdinOnce: true,
 		Rows: 65535, Cols: 80, Restart: "on-failure", RestartMax: 5, StartNow: true,
-		OOMCounters: []string{"/sys/fs/cgroup/memory/servin/abc/memory.oom_control"},
+		OOMCounters:   []string{"/sys/fs/cgroup/memory/servin/abc/memory.oom_control"},
+		HealthCommand: []string{"/usr/bin/servin", "healthcheck", "run", "abc"}, HealthIntervalMs: 1500, HealthStartupIntervalMs: 250,
 	}
 }
 

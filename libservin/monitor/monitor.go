@@ -141,7 +141,12 @@ func (m *monitor) lifecycle() bool {
 			m.report(syncMsg{Pid: r.pid, MonitorPid: os.Getpid()})
 		}
 		started := m.startRun(r, first && !m.cfg.StartNow, !first)
+		stopHealth := make(chan struct{})
+		if started {
+			go m.healthLoop(stopHealth)
+		}
 		code := m.exited(r)
+		close(stopHealth)
 		if !started || !m.shouldRestart(code) {
 			m.finish()
 			return true

@@ -444,3 +444,57 @@ func lookPath(name string) (string, error) {
 	}
 	return "", errors.New(name + ": executable file not found in $PATH")
 }
+
+// healthLoop runs the healthcheck command on its interval until stop is
+// closed (the container's init exited). Runs never overlap: a tick that
+// comes while one runs is dropped.
+func (m *monitor) healthLoop(stop <-chan struct{}) {
+	if len(m.cfg.HealthCommand) == 0 || m.cfg.HealthIntervalMs <= 0 && m.cfg.HealthStartupIntervalMs <= 0 {
+		return
+	}
+	for {
+		interval := time.Duration(m.cfg.HealthIntervalMs) * time.Millisecond
+		if m.cfg.HealthStartupIntervalMs > 0 {
+			if _, err := os.Stat(filepath.Join(m.cfg.RunDir, HealthStartupPassed)); err != nil {
+				interval = time.Duration(m.cfg.HealthStartupIntervalMs) * time.Millisecond
+			}
+		}
+		if interval <= 0 {
+			return // a startup check passed, and the regular one is disabled
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		m.runHealthCommand()
+	}
+}
+
+// runHealthCommand runs the healthcheck command once and waits for it.
+func (m *monitor) runHealthCommand() {
+	argv := m.cfg.HealthCommand
+	path, err := lookPath(argv[0])
+	if err != nil {
+		m.logf("healthcheck: " + err.Error())
+		return
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return
+	}
+	fd := devnull.Fd()
+	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   os.Environ(),
+		Files: []uintptr{fd, fd, fd},
+	})
+	devnull.Close()
+	if err != nil {
+		m.logf("healthcheck " + path + ": " + err.Error())
+		return
+	}
+	<-m.reaper.watch(pid)
+}

@@ -257,6 +257,9 @@ type ExecProcess struct{ p *libcontainer.Process }
 // Pid returns the host PID of the exec'd process.
 func (e *ExecProcess) Pid() (int, error) { return e.p.Pid() }
 
+// Signal sends sig to the exec'd process.
+func (e *ExecProcess) Signal(sig os.Signal) error { return e.p.Signal(sig) }
+
 // Wait waits for the process and returns its exit code (128+signal when
 // killed by a signal).
 func (e *ExecProcess) Wait() (int, error) {
