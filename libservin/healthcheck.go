@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/monitor"
 	"github.com/servin/servin/libservin/oci"
@@ -95,17 +97,17 @@ type HealthOptions struct {
 	Retries     *uint
 	Timeout     string
 	StartPeriod string
-	OnFailure   string // none, kill, restart or stop
+	OnFailure   string // none (""), kill, restart or stop
 	Disable     bool   // --no-healthcheck
 
-	LogDestination string // local, events_logger or a directory
+	LogDestination string // local (""), events_logger or a directory
 	MaxLogCount    *uint  // results kept (0: all)
 	MaxLogSize     *uint  // bytes of output kept per result (0: all)
 
 	StartupCmd       string
 	StartupInterval  string
-	StartupRetries   uint
-	StartupSuccesses uint
+	StartupRetries   *uint
+	StartupSuccesses *uint
 	StartupTimeout   string
 }
 
@@ -158,49 +160,79 @@ func parseHealthDuration(flag, v string, def time.Duration, min time.Duration) (
 // applyHealth sets cfg's healthcheck from the options and the image's
 // own healthcheck (nil when it has none).
 func applyHealth(cfg *ContainerConfig, o HealthOptions, image *HealthConfig) error {
-	action := o.OnFailure
-	switch action {
-	case "", HealthActionNone:
-		action = HealthActionNone
-	case HealthActionKill, HealthActionRestart, HealthActionStop:
-	default:
-		return invalidWorded("invalid on-failure action %q for health check: supported actions are none,kill,restart,stop", o.OnFailure)
+	action, err := parseHealthAction(o.OnFailure)
+	if err != nil {
+		return err
 	}
-	var hc *HealthConfig
+	var base *HealthConfig
 	switch {
 	case o.Disable:
 		if o.Cmd != "" && strings.ToLower(o.Cmd) != "none" {
 			return invalidWorded("cannot specify both --no-healthcheck and --health-cmd")
 		}
 	case o.Cmd != "":
-		test, err := parseHealthTest(o.Cmd)
-		if err != nil {
-			return err
-		}
-		if test[0] != "NONE" {
-			hc = &HealthConfig{Test: test}
-		}
+		base = &HealthConfig{}
 	case image.Defined():
 		c := *image
-		hc = &c
+		base = &c
 	}
-	if hc == nil {
+	if base != nil {
+		if base, err = healthFrom(base, o); err != nil {
+			return err
+		}
+	}
+	if !base.Defined() {
 		if action != HealthActionNone {
 			return invalidWorded("cannot set on-failure action to %s without a health check", action)
 		}
 		return nil
 	}
+	cfg.Healthcheck, cfg.HealthOnFailure = base, action
+	count, size := uint(DefaultHealthMaxLogCount), uint(DefaultHealthMaxLogSize)
+	cfg.HealthMaxLogCount, cfg.HealthMaxLogSize = &count, &size
+	if err := applyHealthLog(cfg, o); err != nil {
+		return err
+	}
+	if o.StartupCmd != "" {
+		if cfg.StartupHealthcheck, err = startupHealthFrom(&StartupHealthConfig{}, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseHealthAction(a string) (string, error) {
+	switch a {
+	case "", HealthActionNone:
+		return HealthActionNone, nil
+	case HealthActionKill, HealthActionRestart, HealthActionStop:
+		return a, nil
+	}
+	return "", invalidWorded("invalid on-failure action %q for health check: supported actions are none,kill,restart,stop", a)
+}
+
+// healthFrom returns base changed by the options that are set, with
+// podman's defaults for what neither gives.
+func healthFrom(base *HealthConfig, o HealthOptions) (*HealthConfig, error) {
+	hc := *base
+	if o.Cmd != "" {
+		test, err := parseHealthTest(o.Cmd)
+		if err != nil {
+			return nil, err
+		}
+		hc.Test = test
+	}
 	var err error
 	if o.Interval == "disable" {
 		hc.Interval = 0
 	} else if hc.Interval, err = parseHealthDuration("interval", o.Interval, orDuration(hc.Interval, defaultHealthInterval), 0); err != nil {
-		return err
+		return nil, err
 	}
 	if hc.Timeout, err = parseHealthDuration("timeout", o.Timeout, orDuration(hc.Timeout, defaultHealthTimeout), time.Second); err != nil {
-		return err
+		return nil, err
 	}
 	if hc.StartPeriod, err = parseHealthDuration("start-period", o.StartPeriod, hc.StartPeriod, 0); err != nil {
-		return err
+		return nil, err
 	}
 	if o.Retries != nil {
 		hc.Retries = int(*o.Retries)
@@ -208,42 +240,132 @@ func applyHealth(cfg *ContainerConfig, o HealthOptions, image *HealthConfig) err
 		hc.Retries = defaultHealthRetries
 	}
 	if hc.Retries < 1 {
-		return invalidWorded("healthcheck-retries must be greater than 0")
+		return nil, invalidWorded("healthcheck-retries must be greater than 0")
 	}
-	cfg.Healthcheck = hc
-	cfg.HealthOnFailure = action
-	cfg.HealthLogDestination = firstNonEmpty(o.LogDestination, healthLocal)
-	if d := cfg.HealthLogDestination; d != healthLocal && d != healthEventsLogger {
-		if !filepath.IsAbs(d) {
-			return invalidWorded("healthcheck-log-destination must be an absolute path, %q or %q", healthLocal, healthEventsLogger)
-		}
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return invalidWorded("healthcheck-log-destination %s: not a directory", d)
-		}
-	}
-	count, size := uint(DefaultHealthMaxLogCount), uint(DefaultHealthMaxLogSize)
-	if o.MaxLogCount != nil {
-		count = *o.MaxLogCount
-	}
-	if o.MaxLogSize != nil {
-		size = *o.MaxLogSize
-	}
-	cfg.HealthMaxLogCount, cfg.HealthMaxLogSize = &count, &size
+	return &hc, nil
+}
+
+// startupHealthFrom is healthFrom for the startup healthcheck.
+func startupHealthFrom(base *StartupHealthConfig, o HealthOptions) (*StartupHealthConfig, error) {
+	s := *base
 	if o.StartupCmd != "" {
 		test, err := parseHealthTest(o.StartupCmd)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		s := &StartupHealthConfig{HealthConfig: HealthConfig{Test: test, Retries: int(o.StartupRetries)}, Successes: int(o.StartupSuccesses)}
-		if s.Interval, err = parseHealthDuration("startup-interval", o.StartupInterval, defaultHealthInterval, 0); err != nil {
-			return err
+		s.Test = test
+	}
+	if o.StartupRetries != nil {
+		s.Retries = int(*o.StartupRetries)
+	}
+	if o.StartupSuccesses != nil {
+		s.Successes = int(*o.StartupSuccesses)
+	}
+	var err error
+	if s.Interval, err = parseHealthDuration("startup-interval", o.StartupInterval, orDuration(s.Interval, defaultHealthInterval), 0); err != nil {
+		return nil, err
+	}
+	if s.Timeout, err = parseHealthDuration("startup-timeout", o.StartupTimeout, orDuration(s.Timeout, defaultHealthTimeout), time.Second); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// applyHealthLog sets where results go and how many are kept.
+func applyHealthLog(cfg *ContainerConfig, o HealthOptions) error {
+	if d := o.LogDestination; d != "" {
+		if d != healthLocal && d != healthEventsLogger {
+			if !filepath.IsAbs(d) {
+				return invalidWorded("healthcheck-log-destination must be an absolute path, %q or %q", healthLocal, healthEventsLogger)
+			}
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				return invalidWorded("healthcheck-log-destination %s: not a directory", d)
+			}
 		}
-		if s.Timeout, err = parseHealthDuration("startup-timeout", o.StartupTimeout, defaultHealthTimeout, time.Second); err != nil {
-			return err
-		}
-		cfg.StartupHealthcheck = s
+		cfg.HealthLogDestination = d
+	}
+	cfg.HealthLogDestination = firstNonEmpty(cfg.HealthLogDestination, healthLocal)
+	if o.MaxLogCount != nil {
+		n := *o.MaxLogCount
+		cfg.HealthMaxLogCount = &n
+	}
+	if o.MaxLogSize != nil {
+		n := *o.MaxLogSize
+		cfg.HealthMaxLogSize = &n
 	}
 	return nil
+}
+
+// UpdateHealth changes a container's healthchecks (podman update
+// --health-*): the options that are set replace the current settings. A
+// running container's monitor switches to the new interval at once.
+func (r *Runtime) UpdateHealth(ctx context.Context, nameOrID string, o HealthOptions) (*Container, error) {
+	regular := o.Cmd != "" || o.Interval != "" || o.Retries != nil || o.Timeout != "" || o.StartPeriod != ""
+	startup := o.StartupCmd != "" || o.StartupInterval != "" || o.StartupRetries != nil || o.StartupSuccesses != nil || o.StartupTimeout != ""
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		cfg := &c.Config
+		var err error
+		switch {
+		case o.Disable && (regular || startup):
+			return invalidWorded("cannot specify both --no-healthcheck and other HealthCheck flags")
+		case o.Disable:
+			cfg.Healthcheck, cfg.StartupHealthcheck = &HealthConfig{Test: []string{"NONE"}}, nil
+		}
+		if regular {
+			if cfg.Healthcheck == nil && o.Cmd == "" {
+				return invalidWorded("healthcheck command is not set")
+			}
+			if cfg.Healthcheck, err = healthFrom(cmpOr(cfg.Healthcheck, &HealthConfig{}), o); err != nil {
+				return err
+			}
+		}
+		if startup {
+			if cfg.StartupHealthcheck == nil && o.StartupCmd == "" {
+				return invalidWorded("startup healthcheck command is not set")
+			}
+			if cfg.StartupHealthcheck, err = startupHealthFrom(cmpOr(cfg.StartupHealthcheck, &StartupHealthConfig{}), o); err != nil {
+				return err
+			}
+		}
+		if o.OnFailure != "" {
+			if cfg.HealthOnFailure, err = parseHealthAction(o.OnFailure); err != nil {
+				return err
+			}
+		}
+		if err := applyHealthLog(cfg, o); err != nil {
+			return err
+		}
+		if err := r.saveConfig(ctx, c); err != nil {
+			return err
+		}
+		if c.Running() {
+			r.reloadMonitor(c)
+		}
+		r.ctrEvent(ctx, "update", c, nil)
+		return nil
+	})
+}
+
+// cmpOr returns p, or def when p is nil.
+func cmpOr[T any](p, def *T) *T {
+	if p == nil {
+		return def
+	}
+	return p
+}
+
+// reloadMonitor gives a running container's monitor the container's
+// current restart policy and healthcheck.
+func (r *Runtime) reloadMonitor(c *Container) {
+	restart := firstNonEmpty(c.Config.RestartPolicy, "no")
+	err := monitor.Reload(r.ctrRunDir(c.ID), c.State.MonitorPid, func(mc *monitor.Config) {
+		mc.Restart, mc.RestartMax = restart, c.Config.RestartMax
+		mc.HealthCommand, mc.HealthIntervalMs, mc.HealthStartupIntervalMs = nil, 0, 0
+		r.healthMonitorConfig(c, mc)
+	})
+	if err != nil {
+		logrus.Warnf("container %s: the monitor keeps its settings until the next start: %v", c.Name, err)
+	}
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -274,10 +396,10 @@ type HealthLog struct {
 // file; a restart by the monitor (restart policy) shows in RestartCount.
 type healthRecord struct {
 	HealthResults
-	RestartCount     int   `json:"restartCount"`
-	StartupPassed    bool  `json:"startupPassed,omitempty"`
-	StartupSuccesses int   `json:"startupSuccesses,omitempty"`
-	StartupFailures  int   `json:"startupFailures,omitempty"`
+	RestartCount     int  `json:"restartCount"`
+	StartupPassed    bool `json:"startupPassed,omitempty"`
+	StartupSuccesses int  `json:"startupSuccesses,omitempty"`
+	StartupFailures  int  `json:"startupFailures,omitempty"`
 }
 
 // healthPath is where the container's results are kept: its data

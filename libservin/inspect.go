@@ -202,7 +202,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.Config.HealthLogDestination = firstNonEmpty(cfg.HealthLogDestination, healthLocal)
 	ic.Config.HealthMaxLogCount = derefUint(cfg.HealthMaxLogCount, DefaultHealthMaxLogCount)
 	ic.Config.HealthMaxLogSize = derefUint(cfg.HealthMaxLogSize, DefaultHealthMaxLogSize)
-	ic.HostConfig.RestartPolicy.Name = cfg.RestartPolicy
+	ic.HostConfig.RestartPolicy.Name = firstNonEmpty(cfg.RestartPolicy, "no")
 	ic.HostConfig.RestartPolicy.MaximumRetryCount = cfg.RestartMax
 	ic.HostConfig.NetworkMode = cfg.NetworkMode
 	ic.HostConfig.AutoRemove = cfg.AutoRemove

@@ -520,6 +520,29 @@ func (r *Runtime) Update(ctx context.Context, nameOrID string, o *ResourceOption
 	})
 }
 
+// UpdateRestart changes a container's restart policy (update --restart);
+// a running container's monitor applies it from the container's next exit.
+func (r *Runtime) UpdateRestart(ctx context.Context, nameOrID, policy string) (*Container, error) {
+	restart, max, err := ParseRestartPolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	return r.withLock(ctx, nameOrID, func(c *Container) error {
+		if c.Config.AutoRemove && restart != "" && restart != "no" {
+			return invalid("the --rm option conflicts with --restart (other than \"no\")")
+		}
+		c.Config.RestartPolicy, c.Config.RestartMax = restart, max
+		if err := r.saveConfig(ctx, c); err != nil {
+			return err
+		}
+		if c.Running() {
+			r.reloadMonitor(c) // healthcheck.go
+		}
+		r.ctrEvent(ctx, "update", c, nil)
+		return nil
+	})
+}
+
 // checkUpdateFlags refuses what only create can set.
 func (r *Runtime) checkUpdateFlags(o *ResourceOptions) error {
 	if o.CgroupParent != "" || o.Cgroups != "" || o.CgroupManager != "" {

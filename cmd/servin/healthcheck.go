@@ -44,9 +44,10 @@ func healthOptions(c *cli.Context) libservin.HealthOptions {
 		StartPeriod: set("health-start-period"), OnFailure: c.String("health-on-failure"),
 		Disable: c.Bool("no-healthcheck"), LogDestination: c.String("health-log-destination"),
 		StartupCmd: c.String("health-startup-cmd"), StartupInterval: c.String("health-startup-interval"),
-		StartupRetries: c.Uint("health-startup-retries"), StartupSuccesses: c.Uint("health-startup-success"),
 		StartupTimeout: c.String("health-startup-timeout"),
 	}
+	retries, successes := c.Uint("health-startup-retries"), c.Uint("health-startup-success")
+	o.StartupRetries, o.StartupSuccesses = &retries, &successes
 	if c.IsSet("health-retries") {
 		n := c.Uint("health-retries")
 		o.Retries = &n
@@ -54,6 +55,33 @@ func healthOptions(c *cli.Context) libservin.HealthOptions {
 	count, size := c.Uint("health-max-log-count"), c.Uint("health-max-log-size")
 	o.MaxLogCount, o.MaxLogSize = &count, &size
 	return o
+}
+
+// healthUpdateOptions maps the healthcheck flags of update: only those
+// given change anything.
+func healthUpdateOptions(c *cli.Context) libservin.HealthOptions {
+	str := func(name string) string {
+		if c.IsSet(name) {
+			return c.String(name)
+		}
+		return ""
+	}
+	num := func(name string) *uint {
+		if !c.IsSet(name) {
+			return nil
+		}
+		n := c.Uint(name)
+		return &n
+	}
+	return libservin.HealthOptions{
+		Cmd: str("health-cmd"), Interval: str("health-interval"), Retries: num("health-retries"),
+		Timeout: str("health-timeout"), StartPeriod: str("health-start-period"), OnFailure: str("health-on-failure"),
+		Disable: c.Bool("no-healthcheck"), LogDestination: str("health-log-destination"),
+		MaxLogCount: num("health-max-log-count"), MaxLogSize: num("health-max-log-size"),
+		StartupCmd: str("health-startup-cmd"), StartupInterval: str("health-startup-interval"),
+		StartupRetries: num("health-startup-retries"), StartupSuccesses: num("health-startup-success"),
+		StartupTimeout: str("health-startup-timeout"),
+	}
 }
 
 func healthcheckCommand() *cli.Command {

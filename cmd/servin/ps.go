@@ -181,6 +181,7 @@ type psRow struct {
 	Pod          string
 	PodName      string
 	IsInfra      bool
+	Restarts     int
 }
 
 func newPsRow(c *libservin.Container, now time.Time, noTrunc bool) psRow {
@@ -201,7 +202,7 @@ func newPsRow(c *libservin.Container, now time.Time, noTrunc bool) psRow {
 		Status: status, State: c.State.Status, Names: c.Name, Labels: c.Config.Labels,
 		Mounts: []string{}, Pid: c.State.Pid, ExitCode: c.State.ExitCode,
 		Exited: exited(c), ExitedAt: c.State.FinishedAt.Unix(), StartedAt: c.State.StartedAt.Unix(),
-		AutoRemove: c.Config.AutoRemove,
+		AutoRemove: c.Config.AutoRemove, Restarts: c.State.RestartCount,
 	}
 }
 
@@ -264,6 +265,7 @@ type psJSON struct {
 	State      string                `json:"State"`
 	Status     string                `json:"Status"`
 	Created    int64                 `json:"Created"`
+	Restarts   int                   `json:"Restarts"`
 }
 
 func newPsJSON(c *libservin.Container, now time.Time) psJSON {
@@ -277,7 +279,7 @@ func newPsJSON(c *libservin.Container, now time.Time) psJSON {
 		ExitedAt: c.State.FinishedAt.Unix(), ExitCode: c.State.ExitCode,
 		ID: c.ID, Image: c.ImageName, ImageID: c.ImageID, Labels: labels,
 		Mounts: []string{}, Names: []string{c.Name}, Networks: []string{},
-		Pid: c.State.Pid, StartedAt: c.State.StartedAt.Unix(), State: c.State.Status,
+		Pid: c.State.Pid, StartedAt: c.State.StartedAt.Unix(), State: c.State.Status, Restarts: c.State.RestartCount,
 		Status: containerStatus(c, now), Created: c.Created.Unix(),
 	}
 }

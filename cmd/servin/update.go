@@ -12,12 +12,15 @@ import (
 )
 
 func updateCommand() *cli.Command {
-	flags := append([]cli.Flag{
+	resFlags := append([]cli.Flag{
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit (e.g. 64m, 1g)"},
 	}, resourceFlags(false)...)
+	restartFlag := &cli.StringFlag{Name: "restart", Usage: "restart policy: no, on-failure[:max], always, unless-stopped"}
+	hcFlags := healthFlags() // healthcheck.go
+	flags := append(append(append([]cli.Flag{}, resFlags...), restartFlag), hcFlags...)
 	return &cli.Command{
 		Name:      "update",
-		Usage:     "change the resource limits of one or more containers",
+		Usage:     "change the resource limits, restart policy and healthchecks of one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags:     append(flags, latestFlag()), // ctrflags.go
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
@@ -33,12 +36,26 @@ func updateCommand() *cli.Command {
 			o := resourceOptions(c)
 			o.Memory = c.String("memory")
 			if !anyFlagSet(c, flags) {
-				return fmt.Errorf("update needs at least one resource flag: %w", errdefs.ErrInvalidArgument)
+				return fmt.Errorf("update needs at least one resource, restart or healthcheck flag: %w", errdefs.ErrInvalidArgument)
 			}
+			ho := healthUpdateOptions(c)
 			return forEach(names, func(n string) (string, error) {
-				ctr, err := rt.Update(c.Context, n, &o)
-				if err != nil {
-					return "", err
+				var ctr *libservin.Container
+				var err error
+				if anyFlagSet(c, resFlags) {
+					if ctr, err = rt.Update(c.Context, n, &o); err != nil {
+						return "", err
+					}
+				}
+				if c.IsSet("restart") {
+					if ctr, err = rt.UpdateRestart(c.Context, n, c.String("restart")); err != nil {
+						return "", err
+					}
+				}
+				if anyFlagSet(c, hcFlags) {
+					if ctr, err = rt.UpdateHealth(c.Context, n, ho); err != nil {
+						return "", err
+					}
 				}
 				return ctr.ID, nil
 			})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -110,6 +111,23 @@ func ReadStatus(runDir string) (*Status, error) {
 		return nil, errors.New("parse " + StatusFile + ": " + err.Error())
 	}
 	return st, nil
+}
+
+// Reload rewrites the restart policy and healthcheck settings in
+// RunDir/monitor.json with edit, then tells the monitor (pid) to take them.
+func Reload(runDir string, pid int, edit func(*Config)) error {
+	cfg, err := readConfig(runDir)
+	if err != nil {
+		return err
+	}
+	edit(cfg)
+	if err := writeFileAtomic(filepath.Join(runDir, ConfigFile), cfg.marshal()); err != nil {
+		return err
+	}
+	if pid <= 0 {
+		return errors.New("no monitor process")
+	}
+	return syscall.Kill(pid, syscall.SIGHUP)
 }
 
 // DisableRestart writes RunDir/no-restart so that the monitor does not

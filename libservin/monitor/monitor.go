@@ -45,8 +45,9 @@ type monitor struct {
 	rows, cols    uint16
 	logFailed     bool
 
-	startKick chan struct{}
-	clientWG  sync.WaitGroup
+	startKick  chan struct{}
+	healthKick chan struct{} // the run or the healthcheck settings changed
+	clientWG   sync.WaitGroup
 }
 
 // serve is the monitor process proper ("servin-monitor run RUNDIR").
@@ -54,9 +55,10 @@ func serve(runDir string) int {
 	// One P: the monitor's work is I/O bound, and each P costs memory.
 	runtime.GOMAXPROCS(1)
 	m := &monitor{
-		cfg:       &Config{RunDir: runDir},
-		clients:   map[*client]struct{}{},
-		startKick: make(chan struct{}, 1),
+		cfg:        &Config{RunDir: runDir},
+		clients:    map[*client]struct{}{},
+		startKick:  make(chan struct{}, 1),
+		healthKick: make(chan struct{}, 1),
 	}
 	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err == nil {
 		unix.CloseOnExec(3) // the helper must not inherit the sync pipe
@@ -96,6 +98,15 @@ func (m *monitor) setup() error {
 	// dropped, as nobody reads the channel.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGPIPE)
 	m.reaper = startReaper()
+	// SIGHUP: the CLI rewrote the reloadable settings (update).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, unix.SIGHUP)
+	go func() {
+		for range hup {
+			m.reload()
+		}
+	}()
+	go m.healthLoop()
 	var err error
 	if m.runtimePath, err = lookPath(m.cfg.RuntimePath); err != nil {
 		return err
@@ -141,12 +152,9 @@ func (m *monitor) lifecycle() bool {
 			m.report(syncMsg{Pid: r.pid, MonitorPid: os.Getpid()})
 		}
 		started := m.startRun(r, first && !m.cfg.StartNow, !first)
-		stopHealth := make(chan struct{})
-		if started {
-			go m.healthLoop(stopHealth)
-		}
+		m.kickHealth()
 		code := m.exited(r)
-		close(stopHealth)
+		m.kickHealth()
 		if !started || !m.shouldRestart(code) {
 			m.finish()
 			return true
@@ -261,14 +269,14 @@ func (m *monitor) shouldRestart(code int) bool {
 	if m.noRestart() {
 		return false
 	}
-	switch m.cfg.Restart {
+	m.mu.Lock()
+	policy, max, count := m.cfg.Restart, m.cfg.RestartMax, m.st.RestartCount
+	m.mu.Unlock()
+	switch policy {
 	case RestartAlways, RestartUnlessStopped:
 		return true
 	case RestartOnFailure:
-		m.mu.Lock()
-		count := m.st.RestartCount
-		m.mu.Unlock()
-		return code != 0 && (m.cfg.RestartMax <= 0 || count < m.cfg.RestartMax)
+		return code != 0 && (max <= 0 || count < max)
 	}
 	return false
 }

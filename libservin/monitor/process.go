@@ -445,37 +445,73 @@ func lookPath(name string) (string, error) {
 	return "", errors.New(name + ": executable file not found in $PATH")
 }
 
-// healthLoop runs the healthcheck command on its interval until stop is
-// closed (the container's init exited). Runs never overlap: a tick that
-// comes while one runs is dropped.
-func (m *monitor) healthLoop(stop <-chan struct{}) {
-	if len(m.cfg.HealthCommand) == 0 || m.cfg.HealthIntervalMs <= 0 && m.cfg.HealthStartupIntervalMs <= 0 {
-		return
-	}
+// healthLoop runs the healthcheck command on its interval while the
+// container runs, for the monitor's whole life. A kick (the container
+// started or exited, or the settings changed) re-reads the state. Runs
+// never overlap.
+func (m *monitor) healthLoop() {
 	for {
-		interval := time.Duration(m.cfg.HealthIntervalMs) * time.Millisecond
-		if m.cfg.HealthStartupIntervalMs > 0 {
-			if _, err := os.Stat(filepath.Join(m.cfg.RunDir, HealthStartupPassed)); err != nil {
-				interval = time.Duration(m.cfg.HealthStartupIntervalMs) * time.Millisecond
+		cmd, interval := m.healthSchedule()
+		var fire <-chan time.Time
+		var t *time.Timer
+		if len(cmd) > 0 && interval > 0 {
+			t = time.NewTimer(interval)
+			fire = t.C
+		}
+		select {
+		case <-m.healthKick:
+			if t != nil {
+				t.Stop()
+			}
+		case <-fire:
+			if cmd, _ := m.healthSchedule(); len(cmd) > 0 {
+				m.runHealthCommand(cmd)
 			}
 		}
-		if interval <= 0 {
-			return // a startup check passed, and the regular one is disabled
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-stop:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		m.runHealthCommand()
 	}
 }
 
+// healthSchedule returns the healthcheck command and the time to the next
+// run, or no command when none should run now.
+func (m *monitor) healthSchedule() ([]string, time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur == nil || m.st.State != StateRunning || len(m.cfg.HealthCommand) == 0 {
+		return nil, 0
+	}
+	interval := time.Duration(m.cfg.HealthIntervalMs) * time.Millisecond
+	if m.cfg.HealthStartupIntervalMs > 0 {
+		if _, err := os.Stat(filepath.Join(m.cfg.RunDir, HealthStartupPassed)); err != nil {
+			interval = time.Duration(m.cfg.HealthStartupIntervalMs) * time.Millisecond
+		}
+	}
+	return m.cfg.HealthCommand, interval
+}
+
+func (m *monitor) kickHealth() {
+	select {
+	case m.healthKick <- struct{}{}:
+	default:
+	}
+}
+
+// reload takes the restart policy and the healthcheck settings from
+// monitor.json again.
+func (m *monitor) reload() {
+	cfg, err := readConfig(m.cfg.RunDir)
+	if err != nil {
+		m.logf("reload: " + err.Error())
+		return
+	}
+	m.mu.Lock()
+	m.cfg.Restart, m.cfg.RestartMax = cfg.Restart, cfg.RestartMax
+	m.cfg.HealthCommand, m.cfg.HealthIntervalMs, m.cfg.HealthStartupIntervalMs = cfg.HealthCommand, cfg.HealthIntervalMs, cfg.HealthStartupIntervalMs
+	m.mu.Unlock()
+	m.kickHealth()
+}
+
 // runHealthCommand runs the healthcheck command once and waits for it.
-func (m *monitor) runHealthCommand() {
-	argv := m.cfg.HealthCommand
+func (m *monitor) runHealthCommand(argv []string) {
 	path, err := lookPath(argv[0])
 	if err != nil {
 		m.logf("healthcheck: " + err.Error())

@@ -320,3 +320,87 @@ func writeHealthImage(t *testing.T, path, tag string, healthcheck map[string]any
 		t.Fatal(err)
 	}
 }
+
+// TestH8UpdateHealthRestart follows podman's 280-update tests of the
+// healthcheck flags and the restart policy, on a running container whose
+// monitor must take the new settings at once.
+func TestH8UpdateHealthRestart(t *testing.T) {
+	s := newServin(t)
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "sentinel"), nil, 0o644)
+	name := s.name("upd")
+	s.mustRun("run", "-d", "--name", name, "-v", dir+":/testdir", busybox, "sh", "-c",
+		"touch /testdir/alive; while test -e /testdir/sentinel; do sleep 0.1; done")
+	for _, f := range []string{"--health-interval=10s", "--health-retries=5", "--health-timeout=10s", "--health-start-period=10s"} {
+		r := s.run("update", f, name)
+		s.expectExit(r, 125)
+		if !strings.Contains(r.stderr, "healthcheck command is not set") {
+			t.Errorf("update %s without a healthcheck: %s", f, r)
+		}
+	}
+	r := s.run("update", "--health-startup-interval=10s", name)
+	s.expectExit(r, 125)
+	if !strings.Contains(r.stderr, "startup healthcheck command is not set") {
+		t.Errorf("update --health-startup-interval without a startup healthcheck: %s", r)
+	}
+
+	logDir := t.TempDir()
+	s.mustRun("update", "--health-cmd=echo upd-msg", "--health-interval=1s", "--health-log-destination="+logDir,
+		"--health-max-log-count=17", "--health-max-log-size=23", "--health-on-failure=restart", "--health-retries=4",
+		"--health-timeout=9s", "--health-start-period=3s", "--health-startup-cmd=echo st", "--health-startup-interval=1s",
+		"--health-startup-retries=6", "--health-startup-success=2", "--health-startup-timeout=8s", name)
+	for format, want := range map[string]string{
+		"{{.Config.Healthcheck.Test}}":                          "[CMD-SHELL echo upd-msg]",
+		"{{.Config.Healthcheck.Interval}}":                      "1s",
+		"{{.Config.HealthLogDestination}}":                      logDir,
+		"{{.Config.HealthMaxLogCount}}":                         "17",
+		"{{.Config.HealthMaxLogSize}}":                          "23",
+		"{{.Config.HealthcheckOnFailureAction}}":                "restart",
+		"{{.Config.Healthcheck.Retries}}":                       "4",
+		"{{.Config.Healthcheck.Timeout}}":                       "9s",
+		"{{.Config.Healthcheck.StartPeriod}}":                   "3s",
+		"{{.Config.StartupHealthCheck.Test}}":                   "[CMD-SHELL echo st]",
+		"{{.Config.StartupHealthCheck.Interval}}":               "1s",
+		"{{.Config.StartupHealthCheck.Retries}}":                "6",
+		"{{.Config.StartupHealthCheck.Successes}}":              "2",
+		"{{.Config.StartupHealthCheck.Timeout}}":                "8s",
+		"{{.HostConfig.RestartPolicy.Name}} {{.State.Status}}": "no running",
+	} {
+		if got := s.inspect(name, format); got != want {
+			t.Errorf("after update, %s = %q, want %q", format, got, want)
+		}
+	}
+	// The monitor picked up the new healthcheck: two startup passes, then
+	// the regular check, all in the log directory.
+	logFile := filepath.Join(logDir, s.inspect(name, "{{.Id}}")+"-healthcheck.log")
+	waitFor(t, 20*time.Second, "the monitor to run the updated healthcheck",
+		func() bool { b, _ := os.ReadFile(logFile); return bytes.Contains(b, []byte("upd-msg")) },
+		func() string { b, _ := os.ReadFile(logFile); return string(b) })
+
+	s.mustRun("update", "--no-healthcheck", name)
+	if got := s.inspect(name, "{{.Config.Healthcheck.Test}} {{.Config.StartupHealthCheck}}"); got != "[NONE] <nil>" {
+		t.Errorf("after --no-healthcheck: %q", got)
+	}
+	r = s.run("update", "--no-healthcheck", "--health-cmd=true", name)
+	s.expectExit(r, 125)
+
+	// A restart policy given to a running container applies to its exit.
+	waitFor(t, 10*time.Second, "the container to start", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "alive"))
+		return err == nil
+	}, nil)
+	s.mustRun("update", "--restart", "always", name)
+	if got := s.inspect(name, "{{.HostConfig.RestartPolicy.Name}}"); got != "always" {
+		t.Errorf("restart policy %q", got)
+	}
+	os.Remove(filepath.Join(dir, "alive"))
+	os.Remove(filepath.Join(dir, "sentinel"))
+	waitFor(t, 10*time.Second, "the container to be restarted", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "alive"))
+		return err == nil
+	}, func() string { return s.inspect(name, "{{json .State}}") })
+	if n := s.inspect(name, "{{.RestartCount}}"); n == "0" {
+		t.Errorf("RestartCount %s after a restart", n)
+	}
+}
