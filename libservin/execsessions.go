@@ -1,11 +1,13 @@
 package libservin
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/oci"
 )
 
@@ -85,4 +87,23 @@ func (r *Runtime) execStarted(c *Container, p *oci.ExecProcess, o ExecOptions) f
 		o.Started(id)
 	}
 	return done
+}
+
+// CleanupExec forgets an exec session of the container whose process has
+// ended (container cleanup --exec); a live session is left alone.
+func (r *Runtime) CleanupExec(ctx context.Context, nameOrID, session string) error {
+	c, err := r.Container(ctx, nameOrID)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(r.execDir(c), filepath.Base(session))
+	if _, err := os.Stat(path); err != nil {
+		return errdefs.Worded(errdefs.ErrNotFound, "no exec session with ID %s found in container %s: no such exec session", session, c.ID)
+	}
+	for _, id := range r.execIDs(c) { // drops the record of an ended session
+		if id == filepath.Base(session) {
+			return nil
+		}
+	}
+	return nil
 }

@@ -926,12 +926,57 @@ func containerCommand() *cli.Command {
 		}),
 	}
 	cleanup := &cli.Command{
-		Name:   "cleanup",
-		Hidden: true,
-		Usage:  "release a stopped container's resources (run by servin-monitor)",
+		Name:      "cleanup",
+		Hidden:    true,
+		Usage:     "release a stopped container's resources (run by servin-monitor)",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "clean up every container that is not running"},
+			&cli.StringFlag{Name: "exec", Usage: "clean up this ended exec session of the container"},
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container after cleaning it up"},
+			&cli.BoolFlag{Name: "rmi", Usage: "remove the container's image after removing the container (implies --rm)"},
+		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			return forEach(c.Args().Slice(), func(n string) (string, error) {
-				return "", rt.Cleanup(c.Context, n)
+			if err := flagConflicts(c, [2]string{"all", "exec"}, [2]string{"exec", "rmi"}); err != nil { // ctrflags.go
+				return err
+			}
+			names := c.Args().Slice()
+			if s := c.String("exec"); s != "" {
+				if len(names) != 1 {
+					return fmt.Errorf("container cleanup --exec takes exactly one container: %w", errdefs.ErrInvalidArgument)
+				}
+				return rt.CleanupExec(c.Context, names[0], s)
+			}
+			if c.Bool("all") {
+				ctrs, err := rt.Containers(c.Context)
+				if err != nil {
+					return err
+				}
+				names = names[:0]
+				for _, ctr := range ctrs {
+					if !ctr.Running() {
+						names = append(names, ctr.ID)
+					}
+				}
+			}
+			return forEach(names, func(n string) (string, error) {
+				if err := rt.Cleanup(c.Context, n); err != nil {
+					return "", err
+				}
+				if !c.Bool("rm") && !c.Bool("rmi") {
+					return "", nil
+				}
+				ctr, err := rt.Remove(c.Context, n, libservin.RemoveOptions{})
+				if err != nil {
+					return "", err
+				}
+				if c.Bool("rmi") {
+					ctr.Config.AutoRemoveImage = true
+					if err := rt.RemoveImageOf(c.Context, ctr); err != nil {
+						return "", err
+					}
+				}
+				return ctr.ID, nil
 			})
 		}),
 	}

@@ -174,12 +174,24 @@ func readLabelFiles(files []string) ([]string, error) {
 // createConflicts rejects create/run options that contradict each other,
 // before anything else is looked at, in podman's words.
 func createConflicts(c *cli.Context) error {
-	pairs := [][2]string{{"cpu-period", "cpus"}, {"cpu-quota", "cpus"}, {"no-hosts", "add-host"}}
+	if err := flagConflicts(c, [2]string{"cpu-period", "cpus"}, [2]string{"cpu-quota", "cpus"}, [2]string{"no-hosts", "add-host"}); err != nil {
+		return err
+	}
+	return platformConflict(c)
+}
+
+// flagConflicts rejects flags given together that exclude each other.
+func flagConflicts(c *cli.Context, pairs ...[2]string) error {
 	for _, p := range pairs {
 		if c.IsSet(p[0]) && c.IsSet(p[1]) {
 			return errdefs.Worded(errdefs.ErrInvalidArgument, "--%s and --%s cannot be set together", p[0], p[1])
 		}
 	}
+	return nil
+}
+
+// platformConflict rejects --platform with --arch or --os (create, pull).
+func platformConflict(c *cli.Context) error {
 	if c.IsSet("platform") && (c.IsSet("arch") || c.IsSet("os")) {
 		return errdefs.Worded(errdefs.ErrInvalidArgument, "--platform option can not be specified with --arch or --os")
 	}

@@ -148,6 +148,9 @@ func pullCommand() *cli.Command {
 			if err := requireArgs(c, 1, "pull IMAGE [IMAGE...]"); err != nil {
 				return err
 			}
+			if err := platformConflict(c); err != nil { // ctrflags.go
+				return err
+			}
 			o, err := pullOptions(c)
 			if err != nil {
 				return err
