@@ -421,11 +421,11 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	mounts.commit()
-	r.event(ctx, "container", "create", id, name, ctrEventAttrs(cfg.Labels, imageName, nil))
 	c, err := fromRecord(rec)
 	if c != nil {
 		c.Warnings = netPlan.warnings
 	}
+	r.event(ctx, "container", "create", id, name, r.createEventAttrs(cfg.Labels, imageName, c))
 	return c, err
 }
 
@@ -569,28 +569,4 @@ func (r *Runtime) Containers(ctx context.Context) ([]*Container, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// ctrEvent records a container event: podman's attributes are the
-// container's labels, its image, then extra.
-func (r *Runtime) ctrEvent(ctx context.Context, action string, c *Container, extra map[string]string) {
-	r.event(ctx, "container", action, c.ID, c.Name, ctrEventAttrs(c.Config.Labels, c.ImageName, extra))
-}
-
-func ctrEventAttrs(labels map[string]string, image string, extra map[string]string) map[string]string {
-	attrs := make(map[string]string, len(labels)+len(extra)+1)
-	for k, v := range labels {
-		attrs[k] = v
-	}
-	attrs["image"] = image
-	for k, v := range extra {
-		attrs[k] = v
-	}
-	return attrs
-}
-
-func (r *Runtime) event(ctx context.Context, typ, action, id, name string, attrs map[string]string) {
-	_ = r.db.AddEvent(ctx, state.Event{
-		Time: time.Now(), Type: typ, Action: action, ActorID: id, Name: name, Attributes: attrs,
-	})
 }

@@ -64,7 +64,12 @@ func (r *Runtime) Load(ctx context.Context, path string) ([]string, error) {
 	}
 	names, err := s.Load(ctx, path)
 	for _, n := range names {
-		r.event(ctx, "image", "load", n, n, nil)
+		// podman's loadfromarchive: the image's ID and the archive's path.
+		id := n
+		if img, lerr := s.Lookup(ctx, n); lerr == nil {
+			id = img.ID
+		}
+		r.imageEvent(ctx, "loadfromarchive", id, path)
 	}
 	return names, err
 }
@@ -109,11 +114,12 @@ func (r *Runtime) RemoveImage(ctx context.Context, nameOrID string, force bool) 
 		}
 	}
 	untagged, deleted, err = s.Remove(ctx, nameOrID, force, r.db.ContainersUsingImage)
-	for _, d := range deleted {
-		r.event(ctx, "image", "remove", d, nameOrID, nil)
-	}
+	// As in podman, an image loses its names before it goes.
 	for _, u := range untagged {
-		r.event(ctx, "image", "untag", img.ID, u, nil)
+		r.imageEvent(ctx, "untag", img.ID, u)
+	}
+	for _, d := range deleted {
+		r.imageEvent(ctx, "remove", d, nameOrID)
 	}
 	return untagged, deleted, err
 }

@@ -47,7 +47,15 @@ func (r *Runtime) SaveWith(ctx context.Context, names []string, format, path str
 	if err != nil {
 		return err
 	}
-	return s.SaveWith(ctx, names, format, path, o)
+	if err := s.SaveWith(ctx, names, format, path, o); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if img, err := s.Lookup(ctx, n); err == nil {
+			r.imageEvent(ctx, "save", img.ID, path)
+		}
+	}
+	return nil
 }
 
 // History lists an image's build steps, newest first.

@@ -89,7 +89,10 @@ func (r *Runtime) PullAllTags(ctx context.Context, name string, o PullOptions) (
 	}
 	images, err := s.PullAllTags(ctx, name, o)
 	for _, img := range images {
-		r.event(ctx, "image", "pull", img.ID, name, nil)
+		r.imageEvent(ctx, "pull", img.ID, name)
+	}
+	if err != nil {
+		r.pullErrorEvent(ctx, name, err)
 	}
 	return images, err
 }

@@ -47,10 +47,12 @@ func (r *Runtime) Pull(ctx context.Context, name string, o PullOptions) (*Image,
 		return nil, err
 	}
 	img, err := s.Pull(ctx, name, o)
-	if err == nil {
-		r.event(ctx, "image", "pull", img.ID, name, nil)
+	if err != nil {
+		r.pullErrorEvent(ctx, name, err)
+		return img, err
 	}
-	return img, err
+	r.imageEvent(ctx, "pull", img.ID, name)
+	return img, nil
 }
 
 // Push copies a stored image to a registry or a local transport and
@@ -63,7 +65,12 @@ func (r *Runtime) Push(ctx context.Context, source, dest string, o PushOptions) 
 	o.Config = r.RegistryConfig()
 	d, err := s.Push(ctx, source, dest, o)
 	if err == nil {
-		r.event(ctx, "image", "push", d.String(), dest, nil)
+		// podman names the image pushed by its ID, not the manifest's digest.
+		id := d.String()
+		if img, lerr := s.Lookup(ctx, source); lerr == nil {
+			id = img.ID
+		}
+		r.imageEvent(ctx, "push", id, dest)
 	}
 	return d, err
 }

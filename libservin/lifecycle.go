@@ -170,7 +170,7 @@ func (r *Runtime) syncState(ctx context.Context, c *Container, monitorDone bool)
 	if err := r.db.SaveState(ctx, c.ID, c.State); err != nil {
 		return err
 	}
-	r.ctrEvent(ctx, "died", c, map[string]string{"exitCode": strconv.Itoa(c.State.ExitCode)})
+	r.ctrEvent(ctx, "died", c, diedAttrs(c))
 	return nil
 }
 
@@ -230,6 +230,9 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		if err := r.spawn(ctx, c, o.Attach); err != nil {
 			return err
 		}
+		// The OCI container exists now, its process not yet running:
+		// podman's init event.
+		r.ctrEvent(ctx, "init", c, nil)
 		if o.Attach != nil {
 			var err error
 			conn, err = monitor.Attach(r.ctrRunDir(c.ID), monitor.AttachOptions{
@@ -247,6 +250,9 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		c.State.Status = StatusRunning
 		c.State.StartedAt = time.Now().UTC()
 		r.ctrEvent(ctx, "start", c, nil)
+		if o.Attach != nil {
+			r.ctrEvent(ctx, "attach", c, nil) // podman's order: after start
+		}
 		return nil
 	})
 	if err != nil {
@@ -599,7 +605,7 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 		return err
 	}
 	c.State.Status = "removed"
-	r.ctrEvent(ctx, "remove", c, nil)
+	r.ctrEvent(ctx, "remove", c, removeAttrs(c))
 	if o.Volumes {
 		return r.removeAnonymousVolumes(ctx, c) // mountplan.go
 	}
@@ -672,6 +678,10 @@ func (r *Runtime) Wait(ctx context.Context, nameOrID string) (int, error) {
 			return -1, err
 		}
 		if !c.Running() && c.State.Status != StatusCreated {
+			// Record the exit, and so its died event, before answering
+			// (as podman's wait does): scripts read events right after.
+			// The container may be gone already (--rm): nothing to do.
+			_, _ = r.withLock(ctx, id, func(*Container) error { return nil })
 			return c.State.ExitCode, nil
 		}
 	}
@@ -780,6 +790,7 @@ func (r *Runtime) Attach(ctx context.Context, nameOrID string, a *AttachStreams)
 	if err != nil {
 		return -1, fmt.Errorf("attaching to container %s: %w", c.Name, err)
 	}
+	r.ctrEvent(ctx, "attach", c, nil)
 	return r.stream(ctx, c, conn, a)
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/servin/servin/libservin/errdefs"
 	"github.com/servin/servin/libservin/monitor"
-	"github.com/servin/servin/libservin/state"
 )
 
 // LogOptions select log lines.
@@ -38,37 +37,4 @@ func (r *Runtime) Logs(ctx context.Context, nameOrID string, o LogOptions, fn fu
 	return monitor.ReadLogs(ctx, c.Config.LogPath, monitor.LogOptions{
 		Since: o.Since, Until: o.Until, Tail: o.Tail, Follow: o.Follow, Done: done,
 	}, fn)
-}
-
-// EventFilter selects events.
-type EventFilter = state.EventFilter
-
-// Event is one recorded event.
-type Event = state.Event
-
-// Events calls fn for each matching event; with follow it then waits for
-// new ones until ctx ends (or Until passes).
-func (r *Runtime) Events(ctx context.Context, f EventFilter, follow bool, fn func(Event) error) error {
-	var last int64
-	for {
-		evs, err := r.db.ListEvents(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			if err := fn(e); err != nil {
-				return err
-			}
-			last = e.ID
-		}
-		if !follow || (!f.Until.IsZero() && time.Now().After(f.Until)) {
-			return nil
-		}
-		f.AfterID = last
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

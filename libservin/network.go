@@ -1149,7 +1149,7 @@ func (r *Runtime) RemoveNetwork(ctx context.Context, nameOrID string, force bool
 		errs = append(errs, err)
 	}
 	_ = state.RemoveNetworkLock(r.lockDir(), n.Name)
-	r.event(ctx, "network", "remove", n.ID, n.Name, nil)
+	r.event(ctx, "network", "remove", n.ID, n.Name, map[string]string{"driver": n.Driver})
 	if len(errs) > 0 {
 		fmt.Fprintf(os.Stderr, "WARN: removing network %s: %v\n", n.Name, errors.Join(errs...))
 	}
@@ -1234,7 +1234,7 @@ func (r *Runtime) Connect(ctx context.Context, netName, ctrName string, o Connec
 				return err
 			}
 		}
-		r.event(ctx, "network", "connect", n.ID, n.Name, map[string]string{"container": c.ID})
+		r.event(ctx, "network", "connect", n.ID, n.Name, map[string]string{"container": c.ID, "containerName": c.Name})
 		return nil
 	})
 	return err
@@ -1333,7 +1333,7 @@ func (r *Runtime) Disconnect(ctx context.Context, netName, ctrName string, force
 			r.refreshEtc(ctx, c)
 			r.maybeStopDNS(ctx, n.Name)
 		}
-		r.event(ctx, "network", "disconnect", n.ID, n.Name, map[string]string{"container": c.ID})
+		r.event(ctx, "network", "disconnect", n.ID, n.Name, map[string]string{"container": c.ID, "containerName": c.Name})
 		return nil
 	})
 	return err

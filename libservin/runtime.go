@@ -50,6 +50,14 @@ type Options struct {
 	CNIPluginDir string
 	// Version is the engine's version, as /run/.containerenv names it.
 	Version string
+	// EventsBackend is podman's --events-backend: "file" (the default)
+	// and "journald" both record events in servin's database, which is
+	// servin's one event store; "none" records nothing, and reading
+	// events then fails.
+	EventsBackend string
+	// EventsCreateInspectData adds the container's inspect JSON to its
+	// create event (podman's events_container_create_inspect_data).
+	EventsCreateInspectData bool
 }
 
 // Defaults for Options.
@@ -77,6 +85,9 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	if opts.RunRoot == "" {
 		opts.RunRoot = DefaultRunRoot
+	}
+	if err := checkEventsBackend(opts.EventsBackend); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{opts.Root, opts.RunRoot} {
 		if !filepath.IsAbs(d) {
@@ -163,6 +174,11 @@ func (r *Runtime) helperArgs() []string {
 	}
 	if r.opts.LogLevel != "" {
 		args = append(args, "--log-level", r.opts.LogLevel)
+	}
+	if r.opts.EventsBackend != "" {
+		// The cleanup process records died and remove: it must record
+		// them where (and whether) this process does.
+		args = append(args, "--events-backend", r.opts.EventsBackend)
 	}
 	return args
 }

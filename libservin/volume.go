@@ -161,7 +161,7 @@ func (r *Runtime) createVolume(ctx context.Context, o VolumeCreateOptions, anony
 		_ = drv.Remove(ctx, dv)
 		return nil, err
 	}
-	r.event(ctx, "volume", "create", name, name, map[string]string{"driver": drv.Name()})
+	r.event(ctx, "volume", "create", "", name, map[string]string{"driver": drv.Name()})
 	return rec, nil
 }
 
@@ -313,7 +313,7 @@ func (r *Runtime) removeVolumeLocked(ctx context.Context, name string) error {
 		return err
 	}
 	_ = state.RemoveVolumeLock(r.lockDir(), name)
-	r.event(ctx, "volume", "remove", name, name, nil)
+	r.event(ctx, "volume", "remove", "", name, nil)
 	return nil
 }
 
@@ -360,14 +360,14 @@ func (r *Runtime) PruneVolumes(ctx context.Context, match func(*Volume) bool) ([
 		switch {
 		case err == nil:
 			removed = append(removed, v)
+			// podman records a prune event for each volume pruned,
+			// after its remove event.
+			r.event(ctx, "volume", "prune", "", v.Name, nil)
 		case errors.Is(err, errdefs.ErrInUse), errors.Is(err, errdefs.ErrNotFound):
 			// Taken into use (or removed) since the listing.
 		default:
 			errs = append(errs, err)
 		}
-	}
-	if len(removed) > 0 {
-		r.event(ctx, "volume", "prune", "", "", nil)
 	}
 	return removed, errors.Join(errs...)
 }

@@ -101,7 +101,7 @@ func parentRunRoot() string {
 // (the monitor passes the same ones to either binary) and uses --runroot.
 var globalFlags = map[string]bool{
 	"--root": true, "--runroot": true, "--storage-driver": true, "--storage-opt": true,
-	"--config": true, "--log-level": true, "--monitor-path": true,
+	"--config": true, "--log-level": true, "--monitor-path": true, "--events-backend": true,
 }
 
 func main() {

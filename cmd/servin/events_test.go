@@ -13,64 +13,92 @@ import (
 
 var testEventTime = time.Date(2023, 1, 2, 15, 4, 5, 123456789, time.UTC)
 
-func TestEventRowString(t *testing.T) {
+func TestEventLine(t *testing.T) {
 	id := strings.Repeat("ab", 32)
 	cases := []struct {
 		e    libservin.Event
 		want string
 	}{
 		{
-			libservin.Event{Time: testEventTime, Type: "container", Action: "start", ActorID: id, Name: "web",
+			libservin.Event{Type: "container", Action: "start", ActorID: id, Name: "web",
 				Attributes: map[string]string{"image": "localhost/busybox:latest"}},
 			"container start " + id + " (image=localhost/busybox:latest, name=web)",
 		},
 		{
-			libservin.Event{Time: testEventTime, Type: "container", Action: "died", ActorID: id, Name: "web",
-				Attributes: map[string]string{"image": "i", "exitCode": "3", "zz": "1", "aa": "2"}},
+			libservin.Event{Type: "container", Action: "died", ActorID: id, Name: "web",
+				Attributes: map[string]string{"image": "i", "exitCode": "3", "oomKilled": "true", "zz": "1", "aa": "2"}},
 			"container died " + id + " (image=i, name=web, aa=2, zz=1)",
 		},
 		{
-			libservin.Event{Time: testEventTime, Type: "image", Action: "tag", ActorID: id, Name: "localhost/bb2:v1"},
+			libservin.Event{Type: "container", Action: "health_status", ActorID: id, Name: "web",
+				Attributes: map[string]string{"image": "i", "health_status": "healthy", "health_failing_streak": "0"}},
+			"container health_status " + id + " (image=i, name=web, health_status=healthy, health_failing_streak=0, health_log=)",
+		},
+		{
+			libservin.Event{Type: "image", Action: "tag", ActorID: id, Name: "localhost/bb2:v1"},
 			"image tag " + id + " localhost/bb2:v1",
 		},
-		{libservin.Event{Time: testEventTime, Type: "system", Action: "refresh"}, "system refresh"},
+		{
+			libservin.Event{Type: "image", Action: "pull-error", Name: "localhost:1/x", Attributes: map[string]string{"error": "connection refused"}},
+			"image pull-error  localhost:1/x connection refused",
+		},
+		{libservin.Event{Type: "volume", Action: "create", Name: "v1", Attributes: map[string]string{"driver": "local"}}, "volume create v1"},
+		{
+			libservin.Event{Type: "network", Action: "create", ActorID: id, Name: "n1", Attributes: map[string]string{"driver": "bridge"}},
+			"network create " + id + " (name=n1, type=bridge)",
+		},
+		{
+			libservin.Event{Type: "network", Action: "connect", ActorID: "netid", Name: "n1", Attributes: map[string]string{"container": id, "containerName": "web"}},
+			"network connect " + id + " (container=" + id + ", name=n1)",
+		},
+		{libservin.Event{Type: "system", Action: "refresh"}, "system refresh"},
 	}
 	for _, c := range cases {
-		got := newEventRow(c.e, true).String()
+		c.e.Time = testEventTime
+		got := newEventRow(c.e).line(false)
 		want := testEventTime.Local().String() + " " + c.want
 		if got != want {
 			t.Errorf("got  %q\nwant %q", got, want)
 		}
 	}
-	if r := newEventRow(cases[0].e, false); r.ID != id[:12] {
-		t.Errorf("truncated ID %q", r.ID)
+	if got := newEventRow(cases[0].e).line(true); !strings.Contains(got, " "+id[:12]+" (") {
+		t.Errorf("truncated line %q", got)
 	}
 }
 
 func TestEventJSON(t *testing.T) {
-	p, err := eventPrinter("json", true)
+	p, err := eventPrinter("json", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
 	e := libservin.Event{Time: testEventTime, Type: "container", Action: "died", ActorID: "abc", Name: "web",
-		Attributes: map[string]string{"image": "busybox", "exitCode": "3"}}
+		Attributes: map[string]string{"image": "busybox", "exitCode": "3", "oomKilled": "true", "l": "v"}}
 	if err := p(&b, e); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ContainerExitCode":3,"ID":"abc","Image":"busybox","Name":"web","Status":"died","Time":"2023-01-02T15:04:05.123456789Z","Type":"container","Attributes":{}}` + "\n"
+	// podman's shape: Unix time and nanoseconds, full IDs even when
+	// --no-trunc=false.
+	want := `{"ContainerExitCode":3,"OOMKilled":true,"ID":"abc","Image":"busybox","Name":"web","Status":"died",` +
+		`"time":1672671845,"timeNano":1672671845123456789,"Type":"container","Attributes":{"l":"v"}}` + "\n"
 	if b.String() != want {
 		t.Errorf("got  %s\nwant %s", b.String(), want)
 	}
 	b.Reset()
 	_ = p(&b, libservin.Event{Time: testEventTime, Type: "image", Action: "tag", ActorID: "abc", Name: "x"})
-	if !strings.HasSuffix(b.String(), `"Type":"image","Attributes":null}`+"\n") {
-		t.Errorf("image event: %s", b.String())
+	if want := `{"ID":"abc","Name":"x","Status":"tag","time":1672671845,"timeNano":1672671845123456789,"Type":"image","Attributes":null}` + "\n"; b.String() != want {
+		t.Errorf("image event: got %s want %s", b.String(), want)
+	}
+	b.Reset()
+	_ = p(&b, libservin.Event{Time: testEventTime, Type: "volume", Action: "create", Name: "v", Attributes: map[string]string{"driver": "local"}})
+	if want := `{"Name":"v","Status":"create","time":1672671845,"timeNano":1672671845123456789,"Type":"volume","Attributes":null}` + "\n"; b.String() != want {
+		t.Errorf("volume event: got %s want %s", b.String(), want)
 	}
 }
 
 func TestEventTemplate(t *testing.T) {
-	p, err := eventPrinter("{{.Type}} {{.Status}} {{.Name}} {{.Image}} {{.ID}}", false)
+	// --no-trunc=false does not shorten IDs in templates.
+	p, err := eventPrinter("{{.Type}} {{.Status}} {{.Name}} {{.Image}} {{.ID}} {{.Time}}", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +108,7 @@ func TestEventTemplate(t *testing.T) {
 	if err := p(&b, e); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := b.String(), "container start web busybox cccccccccccc\n"; got != want {
+	if got, want := b.String(), "container start web busybox "+strings.Repeat("c", 64)+" 1672671845\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if _, err := eventPrinter("{{.Type", true); !errors.Is(err, errdefs.ErrInvalidArgument) {
@@ -89,8 +117,8 @@ func TestEventTemplate(t *testing.T) {
 }
 
 func TestEventFilter(t *testing.T) {
-	filters, _ := parseFilters([]string{"type=container", "event=die", "event=start", "container=web", "container=abc"})
-	f, match, err := eventFilter(filters)
+	now := time.Now()
+	f, match, err := eventSelection([]string{"type=container", "event=die", "Event=start", "container=web", "container=abc"}, "", "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +136,7 @@ func TestEventFilter(t *testing.T) {
 		}
 	}
 
-	filters, _ = parseFilters([]string{"image=busybox"})
-	_, match, err = eventFilter(filters)
+	_, match, err = eventSelection([]string{"image=busybox"}, "", "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +151,34 @@ func TestEventFilter(t *testing.T) {
 		}
 	}
 
-	filters, _ = parseFilters([]string{"bogus=1"})
-	if _, _, err := eventFilter(filters); !errors.Is(err, errdefs.ErrInvalidArgument) {
-		t.Errorf("bogus filter: %v", err)
+	_, match, err = eventSelection([]string{"volume=data"}, "", "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e, want := range map[*libservin.Event]bool{
+		{Type: "volume", Name: "data1"}:    true,
+		{Type: "volume", Name: "dat"}:      false,
+		{Type: "container", Name: "data1"}: false,
+	} {
+		if got := match(*e); got != want {
+			t.Errorf("volume match(%+v) = %v, want %v", *e, got, want)
+		}
+	}
+
+	for _, bad := range [][3]string{
+		{"bogus=1", "", ""}, {"bogus", "", ""}, {"", "the dawn of time", ""}, {"", "", "later"},
+	} {
+		var fl []string
+		if bad[0] != "" {
+			fl = []string{bad[0]}
+		}
+		_, _, err := eventSelection(fl, bad[1], bad[2], now)
+		if !errors.Is(err, errdefs.ErrInvalidArgument) || !strings.HasPrefix(err.Error(), "failed to parse event filters: ") {
+			t.Errorf("eventSelection(%q): %v", bad, err)
+		}
+	}
+	f, _, err = eventSelection(nil, "1m", "0s", now)
+	if err != nil || !f.Since.Equal(now.Add(-time.Minute)) || !f.Until.Equal(now) {
+		t.Errorf("relative times: %+v %v", f, err)
 	}
 }

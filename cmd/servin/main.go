@@ -119,6 +119,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "log at debug level (--log-level=debug)"},
 		&cli.BoolFlag{Name: "noout", Usage: "discard the command's standard output"},
 		&cli.StringFlag{Name: "out", Usage: "send the command's standard output to a file"},
+		&cli.StringFlag{Name: "events-backend", Usage: "where events are recorded: file or journald (both servin's event log), or none (not recorded)"},
 	}
 }
 
@@ -202,7 +203,10 @@ type fileConfig struct {
 		Options []string `toml:"options"`
 	} `toml:"storage"`
 	Engine struct {
-		MonitorPath string `toml:"monitor_path"`
+		MonitorPath  string `toml:"monitor_path"`
+		EventsLogger string `toml:"events_logger"` // --events-backend
+		// EventsCreateInspectData: create events carry the inspect JSON.
+		EventsCreateInspectData bool `toml:"events_container_create_inspect_data"`
 	} `toml:"engine"`
 }
 
@@ -267,6 +271,9 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
 		Version:        fastpath.Version,
+		EventsBackend:  firstSet(c.String("events-backend"), fc.Engine.EventsLogger),
+
+		EventsCreateInspectData: fc.Engine.EventsCreateInspectData,
 	}
 	if c.IsSet("config") {
 		opts.ConfigPath = c.String("config")
