@@ -40,6 +40,15 @@ func (r *Runtime) RegistryConfig() image.RegistryConfig {
 	}
 }
 
+// SearchRegistries lists the registries short names are looked up in.
+func (r *Runtime) SearchRegistries() ([]string, error) {
+	s, err := r.Store()
+	if err != nil {
+		return nil, err
+	}
+	return s.SearchRegistries(r.RegistryConfig())
+}
+
 // Pull copies an image from a registry into the store.
 func (r *Runtime) Pull(ctx context.Context, name string, o PullOptions) (*Image, error) {
 	s, err := r.pullStore(&o)

@@ -13,7 +13,9 @@ import (
 //     combined short flags ("-it", "-dit") are expanded;
 //   - for commands whose arguments are not a command line of their own
 //     (everything but a container's run, create and exec), flags given after the first
-//     argument ("servin rm ctr -f") are moved before it.
+//     argument ("servin rm ctr -f") are moved before it;
+//   - global flags given after the command name ("servin info --root DIR"),
+//     which the command does not define itself, are moved before it.
 //
 // Anything it does not understand is passed through for urfave to report.
 func normalizeArgs(app *cli.App, args []string) []string {
@@ -24,11 +26,12 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	rest := args[1:]
 	// Global flags up to the command name.
 	global := flagIndex(app.Flags)
-	n := consumeFlags(rest, global, &out, false)
+	n := consumeFlags(rest, global, nil, &out, nil, false)
 	rest = rest[n:]
 	if len(rest) == 0 {
 		return out
 	}
+	nGlobal := len(out)
 	cmds := app.Commands
 	var cmd, group *cli.Command
 	for len(rest) > 0 {
@@ -55,9 +58,9 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	// command line; `volume create NAME --label x` and the like do not.
 	containerCmd := group == nil || group.Name == "container"
 	interspersed := !(containerCmd && (cmd.Name == "run" || cmd.Name == "create" || cmd.Name == "exec"))
-	var positional []string
+	var positional, lateGlobals []string
 	for len(rest) > 0 {
-		n := consumeFlags(rest, idx, &out, true)
+		n := consumeFlags(rest, idx, global, &out, &lateGlobals, true)
 		rest = rest[n:]
 		if len(rest) == 0 {
 			break
@@ -78,7 +81,11 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		// separator so urfave treats it as an argument.
 		out = append(out, "--")
 	}
-	return append(out, positional...)
+	out = append(out, positional...)
+	if len(lateGlobals) > 0 {
+		out = append(append(append([]string{}, out[:nGlobal]...), lateGlobals...), out[nGlobal:]...)
+	}
+	return out
 }
 
 type flagInfo struct {
@@ -120,8 +127,9 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 
 // consumeFlags copies the flags at the start of args to out, canonicalized,
 // and returns how many elements of args it used. It stops at the first
-// argument that is not a known flag.
-func consumeFlags(args []string, idx map[string]flagInfo, out *[]string, expandShort bool) int {
+// argument that is not a known flag. Long flags unknown to idx but known
+// to global (the application's) go to globals instead, when it is set.
+func consumeFlags(args []string, idx, global map[string]flagInfo, out, globals *[]string, expandShort bool) int {
 	i := 0
 	for i < len(args) {
 		a := args[i]
@@ -130,7 +138,11 @@ func consumeFlags(args []string, idx map[string]flagInfo, out *[]string, expandS
 		}
 		if strings.HasPrefix(a, "--") {
 			name, val, hasVal := strings.Cut(a[2:], "=")
+			dst := out
 			info, ok := idx[name]
+			if gi, isGlobal := global[name]; !ok && isGlobal && globals != nil && name != "help" {
+				info, ok, dst = gi, true, globals
+			}
 			if !ok {
 				*out = append(*out, a) // let urfave report it
 				i++
@@ -138,14 +150,14 @@ func consumeFlags(args []string, idx map[string]flagInfo, out *[]string, expandS
 			}
 			switch {
 			case hasVal:
-				*out = append(*out, "--"+info.name+"="+val)
+				*dst = append(*dst, "--"+info.name+"="+val)
 				i++
 			case info.takesArg && i+1 < len(args):
 				// One word, so that a value like "-1s" is never read as a flag.
-				*out = append(*out, "--"+info.name+"="+args[i+1])
+				*dst = append(*dst, "--"+info.name+"="+args[i+1])
 				i += 2
 			default:
-				*out = append(*out, "--"+info.name)
+				*dst = append(*dst, "--"+info.name)
 				i++
 			}
 			continue

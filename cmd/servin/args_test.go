@@ -27,6 +27,13 @@ func TestNormalizeArgs(t *testing.T) {
 			[]string{"servin", "run", "--network=host", "busybox"}},
 		{[]string{"servin", "run", "--bogus", "busybox"},
 			[]string{"servin", "run", "--bogus", "busybox"}},
+		// Global flags after the command name go before it.
+		{[]string{"servin", "info", "--storage-opt=", "--root", "/r", "--format", "x"},
+			[]string{"servin", "--storage-opt=", "--root=/r", "info", "--format=x"}},
+		{[]string{"servin", "--runroot", "/rr", "run", "--rm", "--root", "/r", "busybox", "ls", "--root"},
+			[]string{"servin", "--runroot=/rr", "--root=/r", "run", "--rm", "busybox", "ls", "--root"}},
+		{[]string{"servin", "volume", "ls", "--log-level=debug"},
+			[]string{"servin", "--log-level=debug", "volume", "ls"}},
 	}
 	for _, c := range cases {
 		if got := normalizeArgs(app, c.in); !slices.Equal(got, c.want) {

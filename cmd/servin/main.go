@@ -264,7 +264,7 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		Root:           firstSet(c.String("root"), fc.Storage.Root),
 		RunRoot:        firstSet(c.String("runroot"), fc.Storage.RunRoot),
 		StorageDriver:  firstSet(c.String("storage-driver"), fc.Storage.Driver),
-		StorageOptions: append(fc.Storage.Options, c.StringSlice("storage-opt")...),
+		StorageOptions: storageOptions(fc.Storage.Options, c.StringSlice("storage-opt")),
 		MonitorPath:    findMonitor(c, fc),
 		OCIRuntimePath: findLibexec("servin-runtime"),
 		CNIPluginDir:   findCNIPlugins(), // network.go
@@ -279,6 +279,16 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		opts.ConfigPath = c.String("config")
 	}
 	return libservin.New(context.Background(), opts)
+}
+
+// storageOptions adds --storage-opt to the configured options; an empty
+// --storage-opt="" drops the configured ones (and servin's defaults), as in
+// podman.
+func storageOptions(configured, flags []string) []string {
+	if slices.Contains(flags, "") {
+		return flags
+	}
+	return append(slices.Clone(configured), flags...)
 }
 
 func firstSet(s ...string) string {

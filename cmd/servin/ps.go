@@ -44,6 +44,7 @@ func psListCommand(name string, aliases ...string) *cli.Command {
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "print the N most recently created containers (all states)"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "print the most recently created container (all states)"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
+			&cli.BoolFlag{Name: "external", Usage: "accepted for podman compatibility: servin's storage holds only servin's own containers"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output (id, name, status, label, exited, ancestor, before, since)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template or json"},
 			&cli.BoolFlag{Name: "noheading", Usage: "do not print the table header"},

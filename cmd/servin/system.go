@@ -66,10 +66,11 @@ func printVersion(w io.Writer, format string, doc struct {
 
 // systemInfo is what `info` prints, in podman's layout.
 type systemInfo struct {
-	Host    hostInfo    `json:"host" yaml:"host"`
-	Plugins pluginsInfo `json:"plugins" yaml:"plugins"`
-	Store   storeInfo   `json:"store" yaml:"store"`
-	Version versionInfo `json:"version" yaml:"version"`
+	Host       hostInfo            `json:"host" yaml:"host"`
+	Plugins    pluginsInfo         `json:"plugins" yaml:"plugins"`
+	Registries map[string][]string `json:"registries" yaml:"registries"`
+	Store      storeInfo           `json:"store" yaml:"store"`
+	Version    versionInfo         `json:"version" yaml:"version"`
 }
 
 type hostInfo struct {
@@ -246,6 +247,11 @@ func gatherInfo(c *cli.Context, rt *libservin.Runtime) (*systemInfo, error) {
 		Plugins: pluginsInfo{Log: []string{"k8s-file", "none"}, Network: []string{"bridge", "macvlan", "ipvlan", "host", "none"}},
 		Version: fastpath.Build(),
 	}
+	search, err := rt.SearchRegistries()
+	if err != nil {
+		return nil, err
+	}
+	info.Registries = map[string][]string{"search": search}
 	ctrs, err := rt.Containers(c.Context)
 	if err != nil {
 		return nil, err

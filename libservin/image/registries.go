@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/servin/servin/libservin/errdefs"
+	"go.podman.io/image/v5/pkg/sysregistriesv2"
 	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 )
@@ -179,4 +180,14 @@ func remotePolicy(o *RemoteOptions) (*signature.PolicyContext, error) {
 		return nil, classed(errdefs.ErrInvalidArgument, "signature policy %s: %v", path, err)
 	}
 	return signature.NewPolicyContext(policy)
+}
+
+// SearchRegistries lists the unqualified-search registries of the
+// registries.conf that c points at, as info shows them.
+func (s *Store) SearchRegistries(c RegistryConfig) ([]string, error) {
+	sys, err := s.remoteContext(&RemoteOptions{Config: c})
+	if err != nil {
+		return nil, err
+	}
+	return sysregistriesv2.UnqualifiedSearchRegistries(sys)
 }

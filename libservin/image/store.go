@@ -107,9 +107,14 @@ func isDriverNotSupported(err error) bool {
 }
 
 // driverOptions adds the defaults podman's packaged storage.conf uses
-// (overlay mounted nodev) unless the caller set that option itself. Options
-// of a driver that is not selected are ignored by storage.
+// (overlay mounted nodev) unless the caller set that option itself, or
+// gave an empty option (--storage-opt=""), which means no options but
+// those given. Options of a driver that is not selected are ignored by
+// storage.
 func driverOptions(user []string) []string {
+	if slices.Contains(user, "") {
+		return slices.DeleteFunc(slices.Clone(user), func(o string) bool { return o == "" })
+	}
 	opts := slices.Clone(user)
 	hasMountOpt := slices.ContainsFunc(opts, func(o string) bool {
 		return strings.HasPrefix(o, "overlay.mountopt=") || strings.HasPrefix(o, "overlay2.mountopt=")

@@ -25,7 +25,7 @@ import (
 // Version, GitCommit and BuildTime (Unix seconds) are set at link time
 // with -ldflags "-X github.com/servin/servin/cmd/servin/internal/fastpath.Version=...".
 var (
-	Version   = "0.1.0-dev"
+	Version   = "1.0.0-dev"
 	GitCommit = ""
 	BuildTime = ""
 )
