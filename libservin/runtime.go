@@ -58,6 +58,12 @@ type Options struct {
 	// EventsCreateInspectData adds the container's inspect JSON to its
 	// create event (podman's events_container_create_inspect_data).
 	EventsCreateInspectData bool
+	// VolumePath holds the data of new local volumes (podman's
+	// --volumepath); empty: Root/volumes.
+	VolumePath string
+	// TmpDir holds temporary files (image blobs being copied, podman's
+	// --tmpdir); empty: under the image store.
+	TmpDir string
 }
 
 // Defaults for Options.
@@ -138,6 +144,7 @@ func (r *Runtime) Store() (*image.Store, error) {
 			RunRoot:       filepath.Join(r.opts.RunRoot, "storage"),
 			Driver:        driver,
 			DriverOptions: r.opts.StorageOptions,
+			TmpDir:        r.opts.TmpDir,
 		})
 		if err != nil {
 			r.storeErr = err
@@ -174,6 +181,12 @@ func (r *Runtime) helperArgs() []string {
 	}
 	if r.opts.LogLevel != "" {
 		args = append(args, "--log-level", r.opts.LogLevel)
+	}
+	if r.opts.VolumePath != "" {
+		args = append(args, "--volumepath", r.opts.VolumePath)
+	}
+	if r.opts.TmpDir != "" {
+		args = append(args, "--tmpdir", r.opts.TmpDir)
 	}
 	if r.opts.EventsBackend != "" {
 		// The cleanup process records died and remove: it must record

@@ -67,7 +67,9 @@ func (r *Runtime) volumeRegistry() *volume.Registry {
 	return r.volDrivers.reg
 }
 
-func (r *Runtime) volumesDir() string { return filepath.Join(r.opts.Root, "volumes") }
+func (r *Runtime) volumesDir() string {
+	return firstNonEmpty(r.opts.VolumePath, filepath.Join(r.opts.Root, "volumes"))
+}
 
 // RegisterVolumeDriver adds a volume driver (a plugin) beside "local".
 func (r *Runtime) RegisterVolumeDriver(d volume.Driver) error {

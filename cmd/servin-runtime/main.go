@@ -102,6 +102,7 @@ func parentRunRoot() string {
 var globalFlags = map[string]bool{
 	"--root": true, "--runroot": true, "--storage-driver": true, "--storage-opt": true,
 	"--config": true, "--log-level": true, "--monitor-path": true, "--events-backend": true,
+	"--volumepath": true, "--tmpdir": true,
 }
 
 func main() {

@@ -115,6 +115,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "storage-opt", Usage: "storage driver option"},
 		&cli.StringFlag{Name: "config", Usage: "configuration file", Value: "/etc/servin/servin.conf", EnvVars: []string{"SERVIN_CONFIG"}},
 		&cli.StringFlag{Name: "log-level", Usage: "log level (debug, info, warn, error)", Value: "warn"},
+		&cli.StringFlag{Name: "volumepath", Usage: "directory of new local volumes' data (default ROOT/volumes)"},
+		&cli.StringFlag{Name: "tmpdir", Usage: "directory for temporary files such as image blobs being copied (default under ROOT/storage)"},
 		&cli.StringFlag{Name: "monitor-path", Usage: "path of the servin-monitor binary", EnvVars: []string{"SERVIN_MONITOR"}},
 		&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "log at debug level (--log-level=debug)"},
 		&cli.BoolFlag{Name: "noout", Usage: "discard the command's standard output"},
@@ -270,6 +272,8 @@ func newRuntime(c *cli.Context) (*libservin.Runtime, error) {
 		CNIPluginDir:   findCNIPlugins(), // network.go
 		RuntimePath:    self,
 		LogLevel:       c.String("log-level"),
+		VolumePath:     c.String("volumepath"),
+		TmpDir:         c.String("tmpdir"),
 		Version:        fastpath.Version,
 		EventsBackend:  firstSet(c.String("events-backend"), fc.Engine.EventsLogger),
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -140,6 +141,7 @@ type storeInfo struct {
 	ImageCopyTmpDir    string            `json:"imageCopyTmpDir" yaml:"imageCopyTmpDir"`
 	ImageStore         imageCount        `json:"imageStore" yaml:"imageStore"`
 	RunRoot            string            `json:"runRoot" yaml:"runRoot"`
+	VolumePath         string            `json:"volumePath" yaml:"volumePath"`
 }
 
 type containerCounts struct {
@@ -270,7 +272,7 @@ func gatherInfo(c *cli.Context, rt *libservin.Runtime) (*systemInfo, error) {
 	}
 	st := &info.Store
 	st.ConfigFile = c.String("config")
-	st.ImageCopyTmpDir = "/var/tmp"
+	st.VolumePath = firstSet(opts.VolumePath, filepath.Join(opts.Root, "volumes"))
 	st.GraphOptions = map[string]string{}
 	st.GraphStatus = map[string]string{}
 	store, err := rt.Store()
@@ -279,6 +281,7 @@ func gatherInfo(c *cli.Context, rt *libservin.Runtime) (*systemInfo, error) {
 	}
 	s := store.Storage()
 	st.GraphRoot, st.RunRoot, st.GraphDriverName = s.GraphRoot(), s.RunRoot(), s.GraphDriverName()
+	st.ImageCopyTmpDir = firstSet(opts.TmpDir, filepath.Join(st.GraphRoot, "tmp"))
 	for _, o := range s.GraphOptions() {
 		k, v, _ := strings.Cut(o, "=")
 		st.GraphOptions[k] = v

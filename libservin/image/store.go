@@ -40,12 +40,15 @@ type StoreOptions struct {
 	Driver string
 	// DriverOptions are passed through as "driver.key=value" (--storage-opt).
 	DriverOptions []string
+	// TmpDir holds temporary files; empty: GraphRoot/tmp.
+	TmpDir string
 }
 
 // Store is an open image and layer store.
 type Store struct {
 	store     storage.Store
 	graphRoot string
+	tmp       string // StoreOptions.TmpDir
 }
 
 // ReexecInit must be called at the very beginning of main. containers/storage
@@ -74,7 +77,7 @@ func OpenStore(opts StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening image store at %s: %w", opts.GraphRoot, err)
 	}
-	return &Store{store: st, graphRoot: st.GraphRoot()}, nil
+	return &Store{store: st, graphRoot: st.GraphRoot(), tmp: opts.TmpDir}, nil
 }
 
 func getStore(opts StoreOptions, driver string) (storage.Store, error) {
@@ -165,7 +168,10 @@ func (s *Store) Storage() storage.Store {
 // decompressed archives) on the same filesystem as the store, rather than
 // /tmp, which may be a small tmpfs.
 func (s *Store) tmpDir() (string, error) {
-	dir := filepath.Join(s.graphRoot, "tmp")
+	dir := s.tmp
+	if dir == "" {
+		dir = filepath.Join(s.graphRoot, "tmp")
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}

@@ -150,6 +150,19 @@ func (l *Local) path(name string) (string, error) {
 	return filepath.Join(l.dir, name), nil
 }
 
+// volumeDir is the directory of an existing volume: where its recorded
+// mountpoint (DIR/_data) says, so that a volume made under another
+// volumes directory (--volumepath) is still found; else under l.dir.
+func (l *Local) volumeDir(v *Volume) (string, error) {
+	if err := ValidName(v.Name); err != nil {
+		return "", err
+	}
+	if v.Mountpoint != "" && filepath.Base(v.Mountpoint) == "_data" && filepath.Base(filepath.Dir(v.Mountpoint)) == v.Name {
+		return filepath.Dir(v.Mountpoint), nil
+	}
+	return l.path(v.Name)
+}
+
 // Create implements Driver.
 func (l *Local) Create(ctx context.Context, v *Volume) error {
 	lo, err := parseLocalOptions(v.Options)
@@ -184,7 +197,7 @@ func (l *Local) Create(ctx context.Context, v *Volume) error {
 // Remove implements Driver. It refuses to delete a directory that is still
 // a mountpoint: that would delete the content of a bound host directory.
 func (l *Local) Remove(ctx context.Context, v *Volume) error {
-	dir, err := l.path(v.Name)
+	dir, err := l.volumeDir(v)
 	if err != nil {
 		return err
 	}
@@ -204,7 +217,7 @@ func (l *Local) Mount(ctx context.Context, v *Volume, containerID string) (strin
 	if err != nil {
 		return "", err
 	}
-	dir, err := l.path(v.Name)
+	dir, err := l.volumeDir(v)
 	if err != nil {
 		return "", err
 	}
@@ -229,7 +242,7 @@ func (l *Local) Mount(ctx context.Context, v *Volume, containerID string) (strin
 
 // Unmount implements Driver.
 func (l *Local) Unmount(ctx context.Context, v *Volume, containerID string) error {
-	dir, err := l.path(v.Name)
+	dir, err := l.volumeDir(v)
 	if err != nil {
 		return err
 	}

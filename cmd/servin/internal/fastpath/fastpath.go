@@ -123,7 +123,8 @@ func Answer(args []string) string {
 // has no effect on what `version` prints.
 func skipsValue(a string) bool {
 	switch a {
-	case "--root", "--runroot", "--storage-driver", "--storage-opt", "--config", "--monitor-path":
+	case "--root", "--runroot", "--storage-driver", "--storage-opt", "--config", "--monitor-path",
+		"--volumepath", "--tmpdir", "--events-backend":
 		return true
 	}
 	return false
