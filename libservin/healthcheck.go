@@ -537,8 +537,14 @@ func (r *Runtime) Healthcheck(ctx context.Context, nameOrID string) (string, err
 		case code != 0 && c.State.Status != StatusRunning:
 			status, rec.Status = HealthStopped, HealthStopped
 		case startup:
-			status = HealthStarting
+			// As podman: a passing startup check counts as healthy, a
+			// failing one leaves the status (starting) and the streak be.
 			action = r.startupResult(c, &rec, code == 0)
+			if code == 0 {
+				rec.Status, rec.FailingStreak = HealthHealthy, 0
+			} else {
+				status = HealthStarting
+			}
 		case code == 0:
 			rec.Status, rec.FailingStreak = HealthHealthy, 0
 		default:
@@ -557,9 +563,7 @@ func (r *Runtime) Healthcheck(ctx context.Context, nameOrID string) (string, err
 		if err := r.writeHealth(c, rec); err != nil {
 			return fmt.Errorf("unable to update health check log %s for %s: %w", r.healthPath(c), c.ID, err)
 		}
-		if !startup {
-			r.ctrEvent(ctx, "health_status", c, map[string]string{"health_status": rec.Status, "health_failing_streak": strconv.Itoa(rec.FailingStreak)})
-		}
+		r.ctrEvent(ctx, "health_status", c, map[string]string{"health_status": rec.Status, "health_failing_streak": strconv.Itoa(rec.FailingStreak)})
 		return nil
 	})
 	if err != nil {

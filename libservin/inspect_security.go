@@ -12,39 +12,50 @@ import (
 // InspectHostLimits holds HostConfig's security and resource fields, named
 // as docker and podman name them.
 type InspectHostLimits struct {
-	Privileged          bool              `json:"Privileged"`
-	CapAdd              []string          `json:"CapAdd"`
-	CapDrop             []string          `json:"CapDrop"`
-	SecurityOpt         []string          `json:"SecurityOpt"`
-	Sysctls             map[string]string `json:"Sysctls"`
-	Ulimits             []Ulimit          `json:"Ulimits"`
-	Devices             []DeviceMapping   `json:"Devices"`
-	DeviceCgroupRules   []string          `json:"DeviceCgroupRules"`
-	PidMode             string            `json:"PidMode"`
-	IpcMode             string            `json:"IpcMode"`
-	UTSMode             string            `json:"UTSMode"`
-	UsernsMode          string            `json:"UsernsMode"`
-	OomScoreAdj         int               `json:"OomScoreAdj"`
-	OomKillDisable      bool              `json:"OomKillDisable"`
-	MemoryReservation   int64             `json:"MemoryReservation"`
-	MemorySwap          int64             `json:"MemorySwap"`
-	MemorySwappiness    int64             `json:"MemorySwappiness"`
-	NanoCpus            int64             `json:"NanoCpus"`
-	CpuShares           uint64            `json:"CpuShares"`
-	CpuPeriod           uint64            `json:"CpuPeriod"`
-	CpuQuota            int64             `json:"CpuQuota"`
-	CpusetCpus          string            `json:"CpusetCpus"`
-	CpusetMems          string            `json:"CpusetMems"`
-	PidsLimit           int64             `json:"PidsLimit"`
-	BlkioWeight         uint16            `json:"BlkioWeight"`
-	BlkioDeviceReadBps  []ThrottleDevice  `json:"BlkioDeviceReadBps"`
-	BlkioDeviceWriteBps []ThrottleDevice  `json:"BlkioDeviceWriteBps"`
-	CgroupParent        string            `json:"CgroupParent"`
-	Cgroups             string            `json:"Cgroups"`
-	CgroupManager       string            `json:"CgroupManager"`
-	SeccompProfilePath  string            `json:"SeccompProfilePath"`
-	NoNewPrivileges     bool              `json:"NoNewPrivileges"`
-	EffectiveCaps       []string          `json:"EffectiveCaps"`
+	Privileged           bool              `json:"Privileged"`
+	CapAdd               []string          `json:"CapAdd"`
+	CapDrop              []string          `json:"CapDrop"`
+	SecurityOpt          []string          `json:"SecurityOpt"`
+	Sysctls              map[string]string `json:"Sysctls"`
+	Ulimits              []Ulimit          `json:"Ulimits"`
+	Devices              []DeviceMapping   `json:"Devices"`
+	DeviceCgroupRules    []string          `json:"DeviceCgroupRules"`
+	PidMode              string            `json:"PidMode"`
+	IpcMode              string            `json:"IpcMode"`
+	UTSMode              string            `json:"UTSMode"`
+	UsernsMode           string            `json:"UsernsMode"`
+	OomScoreAdj          int               `json:"OomScoreAdj"`
+	OomKillDisable       bool              `json:"OomKillDisable"`
+	MemoryReservation    int64             `json:"MemoryReservation"`
+	MemorySwap           int64             `json:"MemorySwap"`
+	MemorySwappiness     int64             `json:"MemorySwappiness"`
+	NanoCpus             int64             `json:"NanoCpus"`
+	CpuShares            uint64            `json:"CpuShares"`
+	CpuPeriod            uint64            `json:"CpuPeriod"`
+	CpuQuota             int64             `json:"CpuQuota"`
+	CpusetCpus           string            `json:"CpusetCpus"`
+	CpusetMems           string            `json:"CpusetMems"`
+	PidsLimit            int64             `json:"PidsLimit"`
+	BlkioWeight          uint16            `json:"BlkioWeight"`
+	BlkioDeviceReadBps   []ThrottleDevice  `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []ThrottleDevice  `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []ThrottleDevice  `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []ThrottleDevice  `json:"BlkioDeviceWriteIOps"`
+	BlkioWeightDevice    []WeightDevice    `json:"BlkioWeightDevice"`
+	CgroupParent         string            `json:"CgroupParent"`
+	Cgroups              string            `json:"Cgroups"`
+	CgroupManager        string            `json:"CgroupManager"`
+	SeccompProfilePath   string            `json:"SeccompProfilePath"`
+	NoNewPrivileges      bool              `json:"NoNewPrivileges"`
+	EffectiveCaps        []string          `json:"EffectiveCaps"`
+}
+
+// nonNil makes an empty list show as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func nsModeView(mode, def string) string {
@@ -69,7 +80,9 @@ func inspectLimits(cfg *ContainerConfig) InspectHostLimits {
 		CpuShares: rc.CPUShares, CpuPeriod: rc.CPUPeriod, CpuQuota: rc.CPUQuota,
 		CpusetCpus: rc.CpusetCpus, CpusetMems: rc.CpusetMems, PidsLimit: rc.PidsLimit,
 		BlkioWeight: rc.BlkioWeight, BlkioDeviceReadBps: rc.DeviceReadBps, BlkioDeviceWriteBps: rc.DeviceWriteBps,
-		CgroupParent: rc.CgroupParent, Cgroups: firstNonEmpty(rc.Cgroups, "default"),
+		BlkioDeviceReadIOps: nonNil(rc.DeviceReadIOps), BlkioDeviceWriteIOps: nonNil(rc.DeviceWriteIOps),
+		BlkioWeightDevice: nonNil(rc.BlkioWeightDevice),
+		CgroupParent:      rc.CgroupParent, Cgroups: firstNonEmpty(rc.Cgroups, "default"),
 		CgroupManager: firstNonEmpty(rc.CgroupManager, "cgroupfs"), SeccompProfilePath: sc.SeccompPath,
 		NoNewPrivileges: sc.NoNewPrivileges,
 	}

@@ -41,6 +41,9 @@ type ResourceOptions struct {
 	BlkioWeight       *uint16
 	DeviceReadBps     []string // PATH:RATE
 	DeviceWriteBps    []string
+	DeviceReadIOps    []string // PATH:OPERATIONS
+	DeviceWriteIOps   []string
+	BlkioWeightDevice []string // PATH:WEIGHT
 	// Create only.
 	CgroupParent  string
 	Cgroups       string // enabled, no-conmon, disabled
@@ -64,6 +67,9 @@ type ResourceConfig struct {
 	BlkioWeight       uint16           `json:"blkioWeight,omitempty"`
 	DeviceReadBps     []ThrottleDevice `json:"deviceReadBps,omitempty"`
 	DeviceWriteBps    []ThrottleDevice `json:"deviceWriteBps,omitempty"`
+	DeviceReadIOps    []ThrottleDevice `json:"deviceReadIOps,omitempty"`
+	DeviceWriteIOps   []ThrottleDevice `json:"deviceWriteIOps,omitempty"`
+	BlkioWeightDevice []WeightDevice   `json:"blkioWeightDevice,omitempty"`
 	CgroupParent      string           `json:"cgroupParent,omitempty"`
 	Cgroups           string           `json:"cgroups,omitempty"`
 	CgroupManager     string           `json:"cgroupManager,omitempty"`
@@ -73,6 +79,12 @@ type ResourceConfig struct {
 type ThrottleDevice struct {
 	Path string `json:"Path"`
 	Rate uint64 `json:"Rate"`
+}
+
+// WeightDevice is a block device and its relative I/O weight.
+type WeightDevice struct {
+	Path   string `json:"Path"`
+	Weight uint16 `json:"Weight"`
 }
 
 // DefaultCgroupParent is where containers' cgroups go with cgroupfs.
@@ -206,6 +218,21 @@ func parseResources(o *ResourceOptions, memory int64, base ResourceConfig, h cgr
 			return rc, 0, err
 		}
 	}
+	if o.DeviceReadIOps != nil {
+		if rc.DeviceReadIOps, err = parseIOpsThrottles("device-read-iops", o.DeviceReadIOps); err != nil {
+			return rc, 0, err
+		}
+	}
+	if o.DeviceWriteIOps != nil {
+		if rc.DeviceWriteIOps, err = parseIOpsThrottles("device-write-iops", o.DeviceWriteIOps); err != nil {
+			return rc, 0, err
+		}
+	}
+	if o.BlkioWeightDevice != nil {
+		if rc.BlkioWeightDevice, err = parseWeightDevices(o.BlkioWeightDevice); err != nil {
+			return rc, 0, err
+		}
+	}
 	if create {
 		if err := parseCgroupOptions(o, &rc, h); err != nil {
 			return rc, 0, err
@@ -227,12 +254,9 @@ func parseCPU(o *ResourceOptions, rc *ResourceConfig, h cgroupHost) error {
 		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 			return invalid("invalid --cpus %q: a decimal number of CPUs expected", o.CPUs)
 		}
-		if f > float64(h.numCPU) {
-			return invalid("invalid --cpus %s: the range is 0.01 to %d.00, as there are only %d CPUs available", o.CPUs, h.numCPU, h.numCPU)
-		}
 		rc.NanoCPUs = int64(math.Round(f * 1e9))
 		if rc.NanoCPUs != 0 && rc.NanoCPUs < 1e7 {
-			return invalid("invalid --cpus %s: the range is 0.01 to %d.00", o.CPUs, h.numCPU)
+			return invalid("invalid --cpus %s: the smallest limit is 0.01", o.CPUs)
 		}
 	}
 	if o.CPUPeriod != nil {
@@ -322,6 +346,46 @@ func checkCPUList(flag, what, want, avail string) error {
 	return nil
 }
 
+// parseIOpsThrottles reads PATH:OPERATIONS (per second) values.
+func parseIOpsThrottles(flag string, vals []string) ([]ThrottleDevice, error) {
+	out := []ThrottleDevice{}
+	for _, v := range vals {
+		i := strings.LastIndex(v, ":")
+		if i <= 0 {
+			return nil, invalid("invalid --%s %q: PATH:OPERATIONS expected, e.g. /dev/sda:1000", flag, v)
+		}
+		n, err := strconv.ParseUint(v[i+1:], 10, 64)
+		if err != nil {
+			return nil, invalid("invalid --%s %q: bad rate %q", flag, v, v[i+1:])
+		}
+		if _, _, err := blockDevice(v[:i]); err != nil {
+			return nil, invalid("invalid --%s %q: %v", flag, v, err)
+		}
+		out = append(out, ThrottleDevice{Path: v[:i], Rate: n})
+	}
+	return out, nil
+}
+
+// parseWeightDevices reads --blkio-weight-device PATH:WEIGHT values.
+func parseWeightDevices(vals []string) ([]WeightDevice, error) {
+	out := []WeightDevice{}
+	for _, v := range vals {
+		i := strings.LastIndex(v, ":")
+		if i <= 0 {
+			return nil, invalid("invalid --blkio-weight-device %q: PATH:WEIGHT expected, e.g. /dev/sda:200", v)
+		}
+		w, err := strconv.ParseUint(v[i+1:], 10, 16)
+		if err != nil || w > 0 && (w < 10 || w > 1000) {
+			return nil, invalid("invalid --blkio-weight-device %q: the weight range is 10-1000", v)
+		}
+		if _, _, err := blockDevice(v[:i]); err != nil {
+			return nil, invalid("invalid --blkio-weight-device %q: %v", v, err)
+		}
+		out = append(out, WeightDevice{Path: v[:i], Weight: uint16(w)})
+	}
+	return out, nil
+}
+
 func parseThrottles(flag string, vals []string) ([]ThrottleDevice, error) {
 	out := []ThrottleDevice{}
 	for _, v := range vals {
@@ -349,7 +413,7 @@ func blockDevice(p string) (int64, int64, error) {
 		return 0, 0, fmt.Errorf("%s: %w", p, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return 0, 0, fmt.Errorf("%s is not a block device", p)
+		return 0, 0, fmt.Errorf("%s: not a block device", p)
 	}
 	return int64(unix.Major(uint64(st.Rdev))), int64(unix.Minor(uint64(st.Rdev))), nil
 }
@@ -456,7 +520,8 @@ func (rc *ResourceConfig) spec(memory int64) (*specs.LinuxResources, error) {
 		v := rc.PidsLimit
 		r.Pids = &specs.LinuxPids{Limit: &v}
 	}
-	if rc.BlkioWeight > 0 || len(rc.DeviceReadBps) > 0 || len(rc.DeviceWriteBps) > 0 {
+	if rc.BlkioWeight > 0 || len(rc.DeviceReadBps) > 0 || len(rc.DeviceWriteBps) > 0 ||
+		len(rc.DeviceReadIOps) > 0 || len(rc.DeviceWriteIOps) > 0 || len(rc.BlkioWeightDevice) > 0 {
 		b := &specs.LinuxBlockIO{}
 		if rc.BlkioWeight > 0 {
 			w := rc.BlkioWeight
@@ -468,6 +533,22 @@ func (rc *ResourceConfig) spec(memory int64) (*specs.LinuxResources, error) {
 		}
 		if b.ThrottleWriteBpsDevice, err = specThrottles(rc.DeviceWriteBps); err != nil {
 			return nil, err
+		}
+		if b.ThrottleReadIOPSDevice, err = specThrottles(rc.DeviceReadIOps); err != nil {
+			return nil, err
+		}
+		if b.ThrottleWriteIOPSDevice, err = specThrottles(rc.DeviceWriteIOps); err != nil {
+			return nil, err
+		}
+		for _, wd := range rc.BlkioWeightDevice {
+			major, minor, err := blockDevice(wd.Path)
+			if err != nil {
+				return nil, err
+			}
+			w := wd.Weight
+			d := specs.LinuxWeightDevice{Weight: &w}
+			d.Major, d.Minor = major, minor
+			b.WeightDevice = append(b.WeightDevice, d)
 		}
 		r.BlockIO = b
 	}

@@ -68,7 +68,7 @@ func TestParseResourcesErrors(t *testing.T) {
 		h    cgroupHost
 		want string
 	}{
-		{ResourceOptions{CPUs: "3"}, 0, v1Host, "only 2 CPUs"},
+		{ResourceOptions{CPUs: "0.001"}, 0, v1Host, "smallest limit is 0.01"},
 		{ResourceOptions{CPUs: "x"}, 0, v1Host, "--cpus"},
 		{ResourceOptions{CPUs: "0.001"}, 0, v1Host, "0.01"},
 		{ResourceOptions{CPUs: "1", CPUPeriod: ptr(uint64(10000))}, 0, v1Host, "conflicting"},

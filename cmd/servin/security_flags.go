@@ -47,6 +47,9 @@ func resourceFlags(create bool) []cli.Flag {
 		&cli.UintFlag{Name: "blkio-weight", Usage: "block I/O weight (10-1000)"},
 		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "limit read rate from a device (PATH:RATE, e.g. /dev/sda:1mb)"},
 		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "limit write rate to a device (PATH:RATE)"},
+		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "limit read operations per second from a device (PATH:OPERATIONS)"},
+		&cli.StringSliceFlag{Name: "device-write-iops", Usage: "limit write operations per second to a device (PATH:OPERATIONS)"},
+		&cli.StringSliceFlag{Name: "blkio-weight-device", Usage: "block I/O weight of a device (PATH:WEIGHT, 10-1000)"},
 	}
 	if create {
 		flags = append(flags,
@@ -127,6 +130,15 @@ func resourceOptions(c *cli.Context) libservin.ResourceOptions {
 	}
 	if c.IsSet("device-write-bps") {
 		o.DeviceWriteBps = c.StringSlice("device-write-bps")
+	}
+	if c.IsSet("device-read-iops") {
+		o.DeviceReadIOps = c.StringSlice("device-read-iops")
+	}
+	if c.IsSet("device-write-iops") {
+		o.DeviceWriteIOps = c.StringSlice("device-write-iops")
+	}
+	if c.IsSet("blkio-weight-device") {
+		o.BlkioWeightDevice = c.StringSlice("blkio-weight-device")
 	}
 	return o
 }

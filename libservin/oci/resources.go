@@ -100,6 +100,22 @@ func setResources(res *cgroups.Resources, r *specs.LinuxResources) {
 		if b.ThrottleWriteBpsDevice != nil {
 			res.BlkioThrottleWriteBpsDevice = throttles(b.ThrottleWriteBpsDevice)
 		}
+		if b.ThrottleReadIOPSDevice != nil {
+			res.BlkioThrottleReadIOPSDevice = throttles(b.ThrottleReadIOPSDevice)
+		}
+		if b.ThrottleWriteIOPSDevice != nil {
+			res.BlkioThrottleWriteIOPSDevice = throttles(b.ThrottleWriteIOPSDevice)
+		}
+		if b.WeightDevice != nil {
+			res.BlkioWeightDevice = []*cgroups.WeightDevice{}
+			for _, d := range b.WeightDevice {
+				var w uint16
+				if d.Weight != nil {
+					w = *d.Weight
+				}
+				res.BlkioWeightDevice = append(res.BlkioWeightDevice, cgroups.NewWeightDevice(d.Major, d.Minor, w, 0))
+			}
+		}
 	}
 }
 

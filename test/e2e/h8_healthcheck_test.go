@@ -242,6 +242,10 @@ func TestH8HealthStartup(t *testing.T) {
 		t.Errorf("during startup: %q", got)
 	}
 	s.mustRun("exec", name, "touch", "/ready")
+	// A passing startup check is a healthy result, as in podman.
+	if r := s.run("healthcheck", "run", name); r.exit != 0 || r.stdout != "" {
+		t.Errorf("passing startup check: %s", r)
+	}
 	waitFor(t, 15*time.Second, "the regular check after the startup check passed",
 		func() bool {
 			return s.inspect(name, "{{.State.Health.Status}}") == "healthy" &&

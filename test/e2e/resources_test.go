@@ -123,7 +123,7 @@ func TestResourceFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--cpus", "1000"}, "CPUs available"},
+		{[]string{"--cpus", "0.001"}, "smallest limit is 0.01"},
 		{[]string{"--cpus", "1", "--cpu-period", "10000"}, "cannot be set together"},
 		{[]string{"--cpu-period", "10"}, "cpu-period"},
 		{[]string{"--cpu-quota", "10"}, "cpu-quota"},
