@@ -318,11 +318,14 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return err
 	}
-	netns, err := r.setupNetwork(ctx, c) // network.go
+	netns, heldPorts, err := r.setupNetwork(ctx, c) // network.go
 	if err != nil {
 		r.releaseRuntime(c)
 		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
+	// The monitor holds the published ports from now on; this process
+	// lets go of its copies when it is done starting the container.
+	defer closeFiles(heldPorts)
 	mounts, err := r.writeEtcFiles(c, runDir)
 	if err != nil {
 		r.releaseRuntime(c)
@@ -402,6 +405,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		mcfg.LogPath = c.Config.LogPath
 	}
 	r.healthMonitorConfig(c, &mcfg) // healthcheck.go
+	mcfg.HeldFiles = heldPorts
 	if attach != nil {
 		mcfg.Rows, mcfg.Cols = attach.Rows, attach.Cols
 	}

@@ -333,55 +333,65 @@ func decodeNetwork(rec *state.Network) (*network.Network, error) {
 // generated and returns the namespace path it joins ("" for none and host,
 // where the runtime handles the namespace). The caller holds the lock and
 // calls releaseRuntime on failure, which tears down whatever was done.
-func (r *Runtime) setupNetwork(ctx context.Context, c *Container) (string, error) {
+func (r *Runtime) setupNetwork(ctx context.Context, c *Container) (netns string, held []*os.File, err error) {
 	mode := c.Config.NetworkMode
 	switch {
 	case mode == NetModeNone || mode == NetModeHost || mode == "":
-		return "", nil
+		return "", nil, nil
 	case strings.HasPrefix(mode, "ns:"):
 		p := strings.TrimPrefix(mode, "ns:")
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("network namespace %s: %w", p, err)
+			return "", nil, fmt.Errorf("network namespace %s: %w", p, err)
 		}
-		return p, nil
+		return p, nil, nil
 	case strings.HasPrefix(mode, "container:"):
-		return r.sharedNetNS(ctx, strings.TrimPrefix(mode, "container:"))
+		p, err := r.sharedNetNS(ctx, strings.TrimPrefix(mode, "container:"))
+		return p, nil, err
 	}
+	defer func() {
+		if err != nil {
+			closeFiles(held)
+			held = nil
+		}
+	}()
 	tracef("network setup")
 	defer tracef("network ready")
 	// Whatever a crashed or failed earlier start left goes first.
 	r.teardownNetwork(c)
 	cni := r.cni()
 	if err := cni.CheckPlugins(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	eps, err := r.db.ContainerEndpoints(ctx, c.ID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	path := r.netnsPath(c.ID)
 	sb := &sandbox{NetNS: path}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := sb.save(r.sandboxPath(c.ID)); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := network.CreateNS(path); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	crashAt("netns-created")
 	ports, err := network.AssignHostPorts(c.Config.Net.Ports)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sb.Ports = network.CNIPortMaps(ports)
+	if held, err = r.reservePorts(c, sb.Ports); err != nil {
+		return "", nil, err
+	}
 	states := map[string]json.RawMessage{}
 	var dnsNets []*network.Network
 	for i, ep := range eps {
 		n, a, err := r.attach(ctx, c, sb, ep, i == 0)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		states[ep.Network] = endpointStateJSON(a)
 		if n.DNSEnabled {
@@ -390,18 +400,45 @@ func (r *Runtime) setupNetwork(ctx context.Context, c *Container) (string, error
 	}
 	crashAt("network-added")
 	if err := r.addContainerRulesAsync(c.ID, sb); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := r.db.SetEndpointStates(ctx, c.ID, states); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	crashAt("network-ready")
 	for _, n := range dnsNets {
 		if err := r.ensureDNS(ctx, n); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
-	return path, nil
+	return path, held, nil
+}
+
+// reservePorts binds the container's published host ports for its monitor
+// to hold. The previous monitor of the same container may still hold them
+// for a moment after the container stopped (restart): it is waited for.
+func (r *Runtime) reservePorts(c *Container, ports []network.CNIPortMap) ([]*os.File, error) {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		held, err := network.ReservePorts(ports)
+		if err == nil {
+			return held, nil
+		}
+		if !errors.Is(err, network.ErrPortInUse) {
+			return nil, err
+		}
+		if !monitorAlive(c.State.MonitorPid) || time.Now().After(deadline) {
+			// podman's exit code for a port taken: 126.
+			return nil, errdefs.Worded(errdefs.ErrCannotInvoke, "%s", err.Error())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }
 
 // crashAt lets the end-to-end tests kill servin at a point of network

@@ -79,6 +79,12 @@ type Config struct {
 	HealthIntervalMs        int64    `json:"healthIntervalMs,omitempty"`
 	HealthStartupIntervalMs int64    `json:"healthStartupIntervalMs,omitempty"`
 
+	// HeldFiles are handed to the monitor as fds 4, 5, ... and kept open
+	// until the container is done for good: the published ports' sockets
+	// (HeldFds counts them in monitor.json).
+	HeldFiles []*os.File `json:"-"`
+	HeldFds   int        `json:"heldFds,omitempty"`
+
 	// OOMCounters are cgroup files (v1 memory.oom_control, v2
 	// memory.events) whose "oom_kill N" line tells, when the init exits,
 	// whether the OOM killer struck.
@@ -242,6 +248,9 @@ func (c *Config) marshal() []byte {
 	if len(c.OOMCounters) > 0 {
 		o.strs("oomCounters", c.OOMCounters)
 	}
+	if c.HeldFds > 0 {
+		o.int("heldFds", int64(c.HeldFds))
+	}
 	if len(c.HealthCommand) > 0 {
 		o.strs("healthCommand", c.HealthCommand)
 		o.int("healthIntervalMs", c.HealthIntervalMs)
@@ -300,6 +309,9 @@ func unmarshalConfig(b []byte) (*Config, error) {
 			c.StartNow, err = d.boolean()
 		case "oomCounters":
 			c.OOMCounters, err = d.strs()
+		case "heldFds":
+			n, err = d.int(16)
+			c.HeldFds = int(n)
 		case "healthCommand":
 			c.HealthCommand, err = d.strs()
 		case "healthIntervalMs":

@@ -71,6 +71,9 @@ func serve(runDir string) int {
 		return 1
 	}
 	m.cfg = cfg
+	for fd := 4; fd < 4+cfg.HeldFds; fd++ {
+		unix.CloseOnExec(fd) // held here, never passed on
+	}
 	m.rows, m.cols = cfg.Rows, cfg.Cols
 	if err := m.setup(); err != nil {
 		m.logf(err.Error())
@@ -82,10 +85,18 @@ func serve(runDir string) int {
 		m.closeListener()
 		return 1
 	}
+	m.releaseHeld() // before cleanup: a restart may bind the ports at once
 	m.runExitCommand()
 	m.closeListener()
 	m.waitClients(time.Second)
 	return 0
+}
+
+// releaseHeld closes the held fds (published ports).
+func (m *monitor) releaseHeld() {
+	for fd := 4; fd < 4+m.cfg.HeldFds; fd++ {
+		unix.Close(fd)
+	}
 }
 
 func (m *monitor) setup() error {

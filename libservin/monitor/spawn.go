@@ -48,6 +48,7 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	cfg.HeldFds = len(cfg.HeldFiles)
 	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 	}
 	proc, err := os.StartProcess(monitorPath, []string{monitorPath, "run", cfg.RunDir}, &os.ProcAttr{
 		Dir:   "/",
-		Files: []*os.File{devnull, devnull, devnull, w}, // fd 3: the sync pipe
+		Files: append([]*os.File{devnull, devnull, devnull, w}, cfg.HeldFiles...), // fd 3: the sync pipe; 4...: held
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	w.Close()
