@@ -32,9 +32,10 @@ const (
 // ContainerConfig is everything fixed at create time. It is stored as JSON
 // in the database and is what inspect's Config and HostConfig show.
 type ContainerConfig struct {
-	Image         string            `json:"image"`      // the reference the user gave
-	Entrypoint    []string          `json:"entrypoint"` // effective entrypoint
-	Cmd           []string          `json:"cmd"`        // effective command
+	Image         string            `json:"image"`                 // the reference the user gave
+	ImageDigest   string            `json:"imageDigest,omitempty"` // its manifest digest at create
+	Entrypoint    []string          `json:"entrypoint"`            // effective entrypoint
+	Cmd           []string          `json:"cmd"`                   // effective command
 	Env           []string          `json:"env"`
 	WorkingDir    string            `json:"workingDir,omitempty"`
 	User          string            `json:"user,omitempty"`
@@ -247,6 +248,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 
 	cfg := ContainerConfig{
 		Image:         o.Image,
+		ImageDigest:   img.Digest,
 		Labels:        map[string]string{},
 		Annotations:   o.Annotations,
 		Tty:           o.Tty,

@@ -16,6 +16,7 @@ type InspectContainer struct {
 	Args            []string          `json:"Args"`
 	State           InspectState      `json:"State"`
 	Image           string            `json:"Image"`
+	ImageDigest     string            `json:"ImageDigest"`
 	ImageName       string            `json:"ImageName"`
 	Rootfs          string            `json:"Rootfs"`
 	ResolvConfPath  string            `json:"ResolvConfPath"`
@@ -145,7 +146,7 @@ func (r *Runtime) Inspect(ctx context.Context, nameOrID string) (*InspectContain
 func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	args := c.Config.Args()
 	ic := &InspectContainer{
-		ID: c.ID, Created: c.Created, Image: c.ImageID, ImageName: c.ImageName,
+		ID: c.ID, Created: c.Created, Image: c.ImageID, ImageDigest: c.Config.ImageDigest, ImageName: c.ImageName,
 		Rootfs: "", Name: c.Name, RestartCount: c.State.RestartCount,
 		LogPath: c.Config.LogPath, Mounts: []any{},
 		Driver: r.opts.StorageDriver, ExecIDs: r.execIDs(c),
