@@ -34,6 +34,8 @@ type ExecOptions struct {
 	// Started, when set, gets the exec session's ID once the process runs
 	// (exec -d prints it); execsessions.go.
 	Started func(sessionID string)
+	// ExtraFiles become the process's fds 3, 4, ... (--preserve-fds).
+	ExtraFiles []*os.File
 }
 
 // Exec runs a command in a running container and returns its exit code
@@ -53,6 +55,7 @@ func (r *Runtime) Exec(ctx context.Context, nameOrID string, o ExecOptions) (int
 	if err != nil {
 		return -1, err
 	}
+	eo.ExtraFiles = o.ExtraFiles
 	if o.Detach {
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 		if err != nil {

@@ -194,6 +194,9 @@ type StartOptions struct {
 	// Attach, when set, streams the container's stdio until it exits or
 	// the client detaches; Start then returns the exit code.
 	Attach *AttachStreams
+	// ExtraFiles become the container process's fds 3, 4, ...
+	// (--preserve-fds) for this start.
+	ExtraFiles []*os.File
 }
 
 // AttachStreams are the caller's ends of an attached container.
@@ -227,7 +230,7 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		case StatusPaused:
 			return fmt.Errorf("container %s is paused, unpause it instead: %w", c.Name, errdefs.ErrFailedPrecondition)
 		}
-		if err := r.spawn(ctx, c, o.Attach); err != nil {
+		if err := r.spawn(ctx, c, o.Attach, o.ExtraFiles...); err != nil {
 			return err
 		}
 		// The OCI container exists now, its process not yet running:
@@ -291,7 +294,7 @@ func (r *Runtime) failStart(c *Container, err error) error {
 
 // spawn prepares the bundle and forks the monitor, which creates the
 // container (init waiting on the exec fifo). The caller holds the lock.
-func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams) error {
+func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams, extra ...*os.File) error {
 	store, err := r.Store()
 	if err != nil {
 		return err
@@ -405,7 +408,7 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		mcfg.LogPath = c.Config.LogPath
 	}
 	r.healthMonitorConfig(c, &mcfg) // healthcheck.go
-	mcfg.HeldFiles = heldPorts
+	mcfg.HeldFiles, mcfg.PassFiles = heldPorts, extra
 	if attach != nil {
 		mcfg.Rows, mcfg.Cols = attach.Rows, attach.Cols
 	}

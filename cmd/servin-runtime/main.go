@@ -142,6 +142,7 @@ func run(args []string) error {
 		pidFile := fs.String("pid-file", "", "file to write the init pid to")
 		consoleFd := fs.Int("console-socket-fd", -1, "fd of the console socket")
 		stdioFds := fs.String("stdio-fds", "", "fds of stdin,stdout,stderr")
+		extraFds := fs.String("extra-fds", "", "fds that become the init's 3, 4, ...")
 		if err := parse(fs, args); err != nil {
 			return err
 		}
@@ -159,6 +160,15 @@ func run(args []string) error {
 					return fmt.Errorf("bad --stdio-fds %q", *stdioFds)
 				}
 				o.Stdio[i] = os.NewFile(uintptr(fd), "stdio")
+			}
+		}
+		if *extraFds != "" {
+			for _, p := range strings.Split(*extraFds, ",") {
+				fd, err := strconv.Atoi(p)
+				if err != nil {
+					return fmt.Errorf("bad --extra-fds %q", *extraFds)
+				}
+				o.ExtraFiles = append(o.ExtraFiles, os.NewFile(uintptr(fd), "extra"))
 			}
 		}
 		return oci.Create(o)

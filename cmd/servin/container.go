@@ -262,6 +262,7 @@ func runCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams: stdin, stdout, stderr"},
 		&cli.StringFlag{Name: "detach-keys", Usage: "key sequence for detaching", Value: "ctrl-p,ctrl-q"},
 		&cli.BoolFlag{Name: "sig-proxy", Usage: "proxy received signals to the container", Value: true},
+		preserveFdsFlag(),
 	)
 	return &cli.Command{
 		Name:      "run",
@@ -270,6 +271,10 @@ func runCommand() *cli.Command {
 		Flags:     flags,
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			o, err := createOptions(c)
+			if err != nil {
+				return err
+			}
+			extra, err := preservedFiles(c) // ctrflags.go
 			if err != nil {
 				return err
 			}
@@ -291,7 +296,7 @@ func runCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("detach") {
-				if _, err := rt.Start(c.Context, ctr.ID, libservin.StartOptions{}); err != nil {
+				if _, err := rt.Start(c.Context, ctr.ID, libservin.StartOptions{ExtraFiles: extra}); err != nil {
 					removeIfAuto(rt, ctr)
 					return err
 				}
@@ -306,7 +311,7 @@ func runCommand() *cli.Command {
 			if stdinOnly(only) { // ctrflags.go
 				fmt.Println(ctr.ID) // no output of the container's to show: its ID, as podman prints
 			}
-			code, err := attachAndStart(c.Context, rt, ctr.ID, o.Tty, o.Interactive, keys, c.Bool("sig-proxy"), true, only...)
+			code, err := attachAndStart(c.Context, rt, ctr.ID, o.Tty, o.Interactive, keys, c.Bool("sig-proxy"), true, extra, only...)
 			if err != nil {
 				removeIfAuto(rt, ctr)
 				return err
@@ -333,7 +338,7 @@ func removeIfAuto(rt *libservin.Runtime, ctr *libservin.Container) {
 
 // attachAndStart attaches the terminal to a container (starting it when
 // start is set) and returns its exit code. A detach returns 0.
-func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, stdin bool, keys []byte, sigProxy, start bool, only ...string) (int, error) {
+func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, stdin bool, keys []byte, sigProxy, start bool, extra []*os.File, only ...string) (int, error) {
 	streams := &libservin.AttachStreams{Stdout: os.Stdout, Stderr: os.Stderr}
 	stdin = selectStreams(streams, stdin, only) // ctrflags.go: run --attach
 	if stdin {
@@ -382,7 +387,7 @@ func attachAndStart(ctx context.Context, rt *libservin.Runtime, id string, tty, 
 	var code int
 	var err error
 	if start {
-		code, err = rt.Start(ctx, id, libservin.StartOptions{Attach: streams})
+		code, err = rt.Start(ctx, id, libservin.StartOptions{Attach: streams, ExtraFiles: extra})
 	} else {
 		code, err = rt.Attach(ctx, id, streams)
 	}
@@ -427,7 +432,7 @@ func startCommand() *cli.Command {
 				if err != nil {
 					return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
 				}
-				code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, c.Bool("interactive") && ctr.Config.Interactive, keys, c.Bool("sig-proxy"), true)
+				code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, c.Bool("interactive") && ctr.Config.Interactive, keys, c.Bool("sig-proxy"), true, nil)
 				if err != nil {
 					return err
 				}
@@ -715,7 +720,7 @@ func attachCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("invalid --detach-keys: %w: %w", err, errdefs.ErrInvalidArgument)
 			}
-			code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, ctr.Config.Interactive && !c.Bool("no-stdin"), keys, c.Bool("sig-proxy"), false)
+			code, err := attachAndStart(c.Context, rt, ctr.ID, ctr.Config.Tty, ctr.Config.Interactive && !c.Bool("no-stdin"), keys, c.Bool("sig-proxy"), false, nil)
 			if err != nil {
 				return err
 			}
@@ -742,6 +747,7 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
 			&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 			&cli.BoolFlag{Name: "privileged", Usage: "accepted for compatibility"},
+			preserveFdsFlag(),
 			latestFlag(), // ctrflags.go
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
@@ -763,6 +769,9 @@ func execCommand() *cli.Command {
 			}
 			if c.Bool("interactive") {
 				o.Stdin = os.Stdin
+			}
+			if o.ExtraFiles, err = preservedFiles(c); err != nil {
+				return err
 			}
 			if o.Detach {
 				o.Started = func(id string) { fmt.Println(id) } // the session's ID, as podman prints

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/servin/servin/cmd/servin/internal/fastpath"
 	"github.com/servin/servin/libservin"
 	"github.com/servin/servin/libservin/errdefs"
 )
@@ -316,4 +317,28 @@ func replaceExisting(c *cli.Context, rt *libservin.Runtime, name string) error {
 		return err
 	}
 	return nil
+}
+
+func preserveFdsFlag() cli.Flag {
+	return &cli.UintFlag{Name: "preserve-fds", Usage: "pass this many more file descriptors (3, 4, ...) into the container"}
+}
+
+// preservedFiles are the files --preserve-fds passes on: fds 3, 4, ... as
+// servin inherited them; a number servin was not given becomes /dev/null,
+// never one of servin's own files.
+func preservedFiles(c *cli.Context) ([]*os.File, error) {
+	n := int(c.Uint("preserve-fds"))
+	var out []*os.File
+	for fd := 3; fd < 3+n; fd++ {
+		if fastpath.Inherited[fd] {
+			out = append(out, os.NewFile(uintptr(fd), fmt.Sprintf("fd %d", fd)))
+			continue
+		}
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, null)
+	}
+	return out, nil
 }

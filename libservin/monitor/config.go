@@ -84,6 +84,11 @@ type Config struct {
 	// (HeldFds counts them in monitor.json).
 	HeldFiles []*os.File `json:"-"`
 	HeldFds   int        `json:"heldFds,omitempty"`
+	// PassFiles follow the held fds and are given to the container's
+	// first init as its fds 3, 4, ... (--preserve-fds); PassFds counts
+	// them.
+	PassFiles []*os.File `json:"-"`
+	PassFds   int        `json:"passFds,omitempty"`
 
 	// OOMCounters are cgroup files (v1 memory.oom_control, v2
 	// memory.events) whose "oom_kill N" line tells, when the init exits,
@@ -251,6 +256,9 @@ func (c *Config) marshal() []byte {
 	if c.HeldFds > 0 {
 		o.int("heldFds", int64(c.HeldFds))
 	}
+	if c.PassFds > 0 {
+		o.int("passFds", int64(c.PassFds))
+	}
 	if len(c.HealthCommand) > 0 {
 		o.strs("healthCommand", c.HealthCommand)
 		o.int("healthIntervalMs", c.HealthIntervalMs)
@@ -312,6 +320,9 @@ func unmarshalConfig(b []byte) (*Config, error) {
 		case "heldFds":
 			n, err = d.int(16)
 			c.HeldFds = int(n)
+		case "passFds":
+			n, err = d.int(16)
+			c.PassFds = int(n)
 		case "healthCommand":
 			c.HealthCommand, err = d.strs()
 		case "healthIntervalMs":

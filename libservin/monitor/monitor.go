@@ -47,6 +47,7 @@ type monitor struct {
 
 	startKick  chan struct{}
 	healthKick chan struct{} // the run or the healthcheck settings changed
+	passed     bool          // the PassFiles went to the first init
 	clientWG   sync.WaitGroup
 }
 
@@ -71,8 +72,8 @@ func serve(runDir string) int {
 		return 1
 	}
 	m.cfg = cfg
-	for fd := 4; fd < 4+cfg.HeldFds; fd++ {
-		unix.CloseOnExec(fd) // held here, never passed on
+	for fd := 4; fd < 4+cfg.HeldFds+cfg.PassFds; fd++ {
+		unix.CloseOnExec(fd) // passed on only explicitly
 	}
 	m.rows, m.cols = cfg.Rows, cfg.Cols
 	if err := m.setup(); err != nil {

@@ -177,6 +177,16 @@ func (m *monitor) create() (*run, error) {
 		}
 		args = append(args, "--stdio-fds", "3,4,5")
 	}
+	if m.cfg.PassFds > 0 && !m.passed {
+		// The first init gets them; restarts run without.
+		m.passed = true
+		var fds []string
+		for i := 0; i < m.cfg.PassFds; i++ {
+			fds = append(fds, strconv.Itoa(3+len(child)))
+			child = append(child, os.NewFile(uintptr(4+m.cfg.HeldFds+i), "preserved"))
+		}
+		args = append(args, "--extra-fds", strings.Join(fds, ","))
+	}
 	args = append(args, m.cfg.ID)
 
 	err = m.runHelper(args, child)

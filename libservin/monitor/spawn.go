@@ -48,7 +48,7 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	cfg.HeldFds = len(cfg.HeldFiles)
+	cfg.HeldFds, cfg.PassFds = len(cfg.HeldFiles), len(cfg.PassFiles)
 	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -76,8 +76,9 @@ func Spawn(monitorPath string, cfg Config) (*Spawned, error) {
 		return nil, err
 	}
 	proc, err := os.StartProcess(monitorPath, []string{monitorPath, "run", cfg.RunDir}, &os.ProcAttr{
-		Dir:   "/",
-		Files: append([]*os.File{devnull, devnull, devnull, w}, cfg.HeldFiles...), // fd 3: the sync pipe; 4...: held
+		Dir: "/",
+		// fd 3: the sync pipe; 4...: held, then passed on.
+		Files: append(append([]*os.File{devnull, devnull, devnull, w}, cfg.HeldFiles...), cfg.PassFiles...),
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	w.Close()

@@ -26,6 +26,8 @@ type CreateOptions struct {
 	Stdio [3]*os.File
 	// ConsoleSocket receives the PTY master when the spec asks for a terminal.
 	ConsoleSocket *os.File
+	// ExtraFiles become the init's fds 3, 4, ... (--preserve-fds).
+	ExtraFiles []*os.File
 }
 
 // ReadBundle loads bundle/config.json.
@@ -78,6 +80,7 @@ func Create(o CreateOptions) (err error) {
 	}()
 	p := newProcess(spec.Process)
 	p.Init = true
+	p.ExtraFiles = o.ExtraFiles
 	if spec.Process.Terminal {
 		if o.ConsoleSocket == nil {
 			return errors.New("a terminal was requested but no console socket was given")
@@ -249,6 +252,7 @@ type ExecOptions struct {
 	Stderr        *os.File
 	ConsoleSocket *os.File
 	Rows, Cols    uint16
+	ExtraFiles    []*os.File // fds 3, 4, ... of the process
 }
 
 // ExecProcess is a process started by Exec.
@@ -285,7 +289,7 @@ func Exec(root, id string, o ExecOptions) (*ExecProcess, error) {
 	}
 	p := &libcontainer.Process{
 		Args: o.Args, Env: o.Env, Cwd: o.Cwd, UID: o.UID, GID: o.GID,
-		AdditionalGroups: o.Groups,
+		AdditionalGroups: o.Groups, ExtraFiles: o.ExtraFiles,
 	}
 	if o.ConsoleSocket != nil {
 		p.ConsoleSocket = o.ConsoleSocket

@@ -12,7 +12,8 @@
 // the process; otherwise it returns and the program starts as usual.
 //
 // The same Info and Text serve the ordinary `version` command, so both
-// paths print the same bytes.
+// paths print the same bytes. For every other command the init also takes
+// stock of the file descriptors servin inherited (inherited.go).
 package fastpath
 
 import (
@@ -173,6 +174,7 @@ func args() []string {
 func init() {
 	text := Answer(args())
 	if text == "" {
+		recordInherited() // inherited.go
 		return
 	}
 	b := []byte(text)

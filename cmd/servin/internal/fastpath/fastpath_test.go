@@ -1,7 +1,9 @@
 package fastpath
 
 import (
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -72,5 +74,32 @@ func TestAnswer(t *testing.T) {
 		if got := Answer(c.args); got != c.want {
 			t.Errorf("Answer(%q) = %q, want %q", c.args, got, c.want)
 		}
+	}
+}
+
+func TestRecordInherited(t *testing.T) {
+	// The test binary ran the init: whatever it inherited is recorded and
+	// no longer passed on to children.
+	for fd := range Inherited {
+		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+		if errno == 0 && flags&syscall.FD_CLOEXEC == 0 {
+			t.Errorf("inherited fd %d is not close-on-exec", fd)
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), syscall.F_SETFD, 0) // as a shell leaves it
+	Inherited = map[int]bool{}
+	recordInherited()
+	if !Inherited[int(w.Fd())] {
+		t.Fatalf("fd %d not recorded: %v", w.Fd(), Inherited)
+	}
+	flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), syscall.F_GETFD, 0)
+	if flags&syscall.FD_CLOEXEC == 0 {
+		t.Errorf("fd %d left inheritable", w.Fd())
 	}
 }
