@@ -3,18 +3,29 @@ package libservin
 // Copying files into and out of containers (cp), running or not, and
 // exporting a container's filesystem.
 //
-// Every path inside a container is resolved inside a root handle with
-// filepath-securejoin's pathrs-lite (symlinks, "..", absolute links all stay
-// in the container), and the copy itself (internal/fscopy) never follows a
-// symlink. Tar streams are packed and unpacked in this process by
-// internal/fscopy, every entry name resolved inside the destination. A
-// running container is reached through /proc/PID/root, so its volumes,
-// tmpfs and bind mounts are where the container sees them and the kernel
-// enforces their read-only flags; a stopped one through its mounted root
-// filesystem, with paths below its volumes and bind mounts mapped to their
-// host directories.
+// The rules are podman's: a container path may be relative to the
+// container's working directory; symlinks in it are followed inside the
+// container (cp_path.go), including the last one, so that a link is
+// copied as what it points to and a copy to a link lands where it points;
+// a directory goes into an existing directory under its name ("SRC/."
+// copies its content), replaces nothing else, and becomes a new entry
+// whose parent must exist; a directory does not replace a file, nor a file
+// a directory, unless Overwrite. A host path is resolved by the host,
+// a symlink given as the source copied as what it points to.
+//
+// Nothing leaves the container: every container path is opened inside the
+// root that holds it with filepath-securejoin's pathrs-lite, and the copy
+// itself (internal/fscopy) never follows a symlink. Tar streams are packed
+// and unpacked in this process by internal/fscopy, every entry name
+// resolved inside the destination. A running container is reached through
+// /proc/PID/root, so its volumes, tmpfs and bind mounts are where the
+// container sees them and the kernel enforces their read-only flags; a
+// stopped one through its mounted root filesystem, with paths below its
+// volumes and bind mounts mapped to their host directories.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +37,7 @@ import (
 	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
 	"github.com/servin/servin/libservin/errdefs"
@@ -37,156 +49,26 @@ import (
 type CopyOptions struct {
 	// Chown gives what is copied into a container to the container's user
 	// (podman's --archive, its default); without it the source's owners
-	// are kept. Copies out of a container always keep the owners.
+	// are kept. Copies to the host belong to the calling user; tar
+	// streams and copies between containers without Chown keep the owners.
 	Chown bool
-	// FollowLink copies what a source symlink points to (docker's -L).
+	// FollowLink is docker's -L. A symlink given as the source is always
+	// copied as what it points to, as podman does, so it changes nothing.
 	FollowLink bool
+	// Overwrite lets a file replace a directory and a directory a file
+	// (podman's --overwrite); otherwise that is an error.
+	Overwrite bool
 }
 
-// containerFS is a container's filesystem opened for a copy.
-type containerFS struct {
-	id, name  string
-	root      string // /proc/PID/root, or the mounted root filesystem
-	running   bool
-	roRootfs  bool
-	mounts    []fsMount // stopped containers: mounts mapped to host paths
-	userSpec  string
-	pinned    *os.File // running: the container's root, opened under its lock
-	unmountFn func()
+// copySource is what a copy reads.
+type copySource struct {
+	h        *os.File // O_PATH handle
+	isDir    bool
+	name     string // the name the copy gets in a destination directory
+	contents bool   // a directory's content is copied, not the directory
 }
 
-// fsMount is a bind or volume mount of a stopped container.
-type fsMount struct {
-	dest, source string
-	file         string // a bind mount of a single file: its name in source
-	sub          string // --mount subpath inside source
-	readOnly     bool
-}
-
-// openContainerFS makes c's filesystem reachable for a copy. Close it.
-func (r *Runtime) openContainerFS(ctx context.Context, nameOrID string) (*containerFS, error) {
-	fs := &containerFS{}
-	_, err := r.withLock(ctx, nameOrID, func(c *Container) error {
-		fs.id, fs.name, fs.userSpec, fs.roRootfs = c.ID, c.Name, c.Config.User, c.Config.ReadOnly
-		if c.Running() && c.State.Pid > 0 {
-			// Open the root now, under the lock, and use only this handle
-			// (as /proc/self/fd/N): the PID cannot be reused by another
-			// process while we still work.
-			pid := strconv.Itoa(c.State.Pid)
-			h, err := openRoot("/proc/" + pid + "/root")
-			if err != nil {
-				return fmt.Errorf("container %s: %w", c.Name, err)
-			}
-			if cg, err := os.ReadFile("/proc/" + pid + "/cgroup"); err != nil || !strings.Contains(string(cg), c.ID) {
-				h.Close()
-				return fmt.Errorf("container %s: process %s is no longer the container's: %w", c.Name, pid, errdefs.ErrFailedPrecondition)
-			}
-			fs.pinned, fs.running = h, true
-			fs.root = "/proc/self/fd/" + strconv.Itoa(int(h.Fd()))
-			return nil
-		}
-		store, err := r.Store()
-		if err != nil {
-			return err
-		}
-		rootfs, err := store.Mount(c.ID)
-		if err != nil {
-			return err
-		}
-		fs.root = rootfs
-		id := c.ID
-		fs.unmountFn = func() {
-			_, _ = r.withLock(context.Background(), id, func(c *Container) error {
-				if !c.Running() {
-					return store.Unmount(id, false)
-				}
-				return nil
-			})
-		}
-		for _, m := range c.Config.Mounts {
-			src := m.Source
-			switch m.Type {
-			case MountTypeBind:
-			case MountTypeVolume:
-				v, err := r.volumeExact(ctx, m.Source)
-				if err != nil {
-					continue
-				}
-				src = v.Mountpoint
-			default:
-				continue
-			}
-			// A subpath stays a path inside the volume, resolved with the
-			// rest of the copy's path inside the volume's root.
-			fm := fsMount{dest: m.Destination, source: src, sub: m.SubPath, readOnly: m.ReadOnly}
-			if st, err := os.Stat(src); err == nil && !st.IsDir() {
-				// A bound file: its directory is the root, its name the path.
-				fm.source, fm.file = filepath.Dir(src), filepath.Base(src)
-			}
-			fs.mounts = append(fs.mounts, fm)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return fs, nil
-}
-
-func (fs *containerFS) Close() {
-	if fs.pinned != nil {
-		fs.pinned.Close()
-	}
-	if fs.unmountFn != nil {
-		fs.unmountFn()
-	}
-}
-
-// resolve maps a container path to the root that holds it and the path
-// inside that root. For a stopped container a path below a volume or bind
-// mount lives in the mount's host directory.
-func (fs *containerFS) resolve(p string) (root, rel string, readOnly bool) {
-	clean := path.Clean("/" + p)
-	if fs.running {
-		return fs.root, clean, false
-	}
-	best := -1
-	for i, m := range fs.mounts {
-		if (clean == m.dest || strings.HasPrefix(clean, m.dest+"/")) && (best < 0 || len(m.dest) > len(fs.mounts[best].dest)) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return fs.root, clean, fs.roRootfs
-	}
-	m := fs.mounts[best]
-	rest := strings.TrimPrefix(strings.TrimPrefix(clean, m.dest), "/")
-	if m.file != "" {
-		return m.source, path.Join("/", m.file, rest), m.readOnly
-	}
-	return m.source, path.Join("/", m.sub, rest), m.readOnly
-}
-
-// owner is the container user's uid:gid on the host, for Chown.
-func (r *Runtime) owner(fs *containerFS) (*fscopy.Owner, error) {
-	u, err := oci.ResolveUser(fs.root, fs.userSpec, nil)
-	if err != nil {
-		return nil, err
-	}
-	uid, gid := r.hostIDs(fs.id, u.UID, u.GID)
-	return &fscopy.Owner{UID: uid, GID: gid}, nil
-}
-
-// pathError classes a failed lookup: a missing path is ErrNotFound.
-func pathError(what, p string, err error) error {
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("%s %q: no such file or directory: %w", what, p, errdefs.ErrNotFound)
-	}
-	if errors.Is(err, unix.ENOTDIR) {
-		return fmt.Errorf("%s %q: a path component is not a directory: %w", what, p, errdefs.ErrInvalidArgument)
-	}
-	return fmt.Errorf("%s %q: %w", what, p, err)
-}
+func (s *copySource) Close() { s.h.Close() }
 
 // contentsOnly reports docker's "SRC/." form: copy what a directory
 // contains rather than the directory itself.
@@ -199,25 +81,6 @@ func openRoot(root string) (*os.File, error) {
 	return os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
-// openSource opens the copy source rel inside root: symlinks on the way
-// are resolved inside root, the last one only with follow.
-func openSource(root *os.File, rel string, follow bool) (*os.File, error) {
-	rel = path.Clean("/" + rel)
-	if follow || rel == "/" {
-		return pathrs.OpenatInRoot(root, rel)
-	}
-	parent, err := pathrs.OpenatInRoot(root, path.Dir(rel))
-	if err != nil {
-		return nil, err
-	}
-	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), path.Base(rel), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), rel), nil
-}
-
 func isDirHandle(f *os.File) (bool, error) {
 	var st unix.Stat_t
 	if err := unix.Fstatat(int(f.Fd()), "", &st, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -226,104 +89,183 @@ func isDirHandle(f *os.File) (bool, error) {
 	return st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
 }
 
-// copyInto copies the source handle src (named srcPath by the user) to
-// dstRel inside dstRoot with docker's rules: into an existing directory
-// (its content only for "SRC/."), over an existing file, or as a new entry
-// whose parent must exist.
-func copyInto(src *os.File, srcPath string, dstRoot *os.File, dstRel, dstPath string, o fscopy.Options) error {
-	srcIsDir, err := isDirHandle(src)
+// errDirOntoFile is podman's error for a directory copied onto a file.
+func errDirOntoFile() error {
+	return errdefs.Worded(errdefs.ErrInvalidArgument, "destination must be a directory when copying a directory")
+}
+
+// errStdinDest is podman's error for a tar stream sent anywhere but into
+// an existing directory.
+func errStdinDest() error {
+	return errdefs.Worded(errdefs.ErrInvalidArgument, "destination must be a directory when copying from stdin")
+}
+
+// hostNotFound is podman's error for a host path that cannot be used.
+func hostNotFound(p string, err error) error {
+	return errdefs.Worded(errdefs.ErrNotFound, "%q could not be found on the host: %s", p, errnoText(err))
+}
+
+// hostSource opens the host path src. A symlink there is followed: the
+// copy is what it points to, under the link's name.
+func hostSource(src string) (*copySource, error) {
+	abs, err := filepath.Abs(src)
 	if err != nil {
-		return pathError("source", srcPath, err)
+		return nil, err
 	}
-	dstRel = path.Clean("/" + dstRel)
-	dst, err := pathrs.OpenatInRoot(dstRoot, dstRel)
+	// The path as given: "file/" or "file/." is not a directory.
+	h, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, hostNotFound(src, err)
+	}
+	isDir, err := isDirHandle(h)
+	if err != nil {
+		h.Close()
+		return nil, hostNotFound(src, err)
+	}
+	return &copySource{h: h, isDir: isDir, name: filepath.Base(abs), contents: isDir && (contentsOnly(src) || abs == "/")}, nil
+}
+
+// ctrSource opens the container path src, following its symlinks inside
+// the container: a link is copied as what it points to, under that name.
+func ctrSource(fs *containerFS, src string) (*copySource, error) {
+	// podman takes no wildcards, and refuses a path that has one.
+	if strings.Contains(src, "*") {
+		return nil, fs.notFound(src, unix.ENOENT)
+	}
+	e, err := fs.lookup(fs.abs(src))
+	if err == nil && !e.exists {
+		err = unix.ENOENT
+	}
+	if err != nil {
+		return nil, fs.notFound(src, err)
+	}
+	h, _, err := fs.open(e.path)
+	if err != nil {
+		return nil, fs.notFound(src, err)
+	}
+	isDir, err := isDirHandle(h)
+	if err != nil {
+		h.Close()
+		return nil, fs.notFound(src, err)
+	}
+	return &copySource{h: h, isDir: isDir, name: path.Base(e.path), contents: isDir && (contentsOnly(src) || e.path == "/")}, nil
+}
+
+// landing says where a copy goes: into the directory dir as the entry
+// name, or with name "" the source directory's content into dir itself.
+type landing struct{ dir, name string }
+
+// land decides where src goes given the resolved destination dst: into
+// an existing directory, over an existing file, or as a new entry.
+// dirOf and baseOf split a path (host or container).
+func land(src *copySource, dst string, exists, dstIsDir bool, dirOf, baseOf func(string) string) (landing, error) {
+	switch {
+	case exists && dstIsDir && src.contents:
+		return landing{dir: dst}, nil
+	case exists && dstIsDir:
+		return landing{dir: dst, name: src.name}, nil
+	case exists && src.isDir:
+		return landing{}, errDirOntoFile()
+	default:
+		return landing{dir: dirOf(dst), name: baseOf(dst)}, nil
+	}
+}
+
+// place copies src into the open directory dir as name. A directory
+// merges into a directory and a file replaces a file; a directory and a
+// file do not replace each other unless overwrite. shown names the entry
+// in messages as podman does, full is its path.
+func place(src *copySource, dir *os.File, name, shown, full string, overwrite bool, o fscopy.Options) error {
+	var st unix.Stat_t
+	err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
-		defer dst.Close()
-		dstIsDir, err := isDirHandle(dst)
-		if err != nil {
-			return err
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if isDir && src.isDir {
+			break // merged
 		}
-		if dstIsDir {
-			dir, err := pathrs.Reopen(dst, unix.O_RDONLY|unix.O_DIRECTORY)
-			if err != nil {
-				return err
+		if isDir != src.isDir && !overwrite {
+			op := "open"
+			if src.isDir {
+				op = "mkdir"
 			}
-			defer dir.Close()
-			if srcIsDir && (contentsOnly(srcPath) || path.Clean(srcPath) == "/") {
-				sdir, err := pathrs.Reopen(src, unix.O_RDONLY|unix.O_DIRECTORY)
-				if err != nil {
-					return err
-				}
-				defer sdir.Close()
-				return fscopy.CopyContents(sdir, dir, o)
+			return errdefs.Worded(errdefs.ErrAlreadyExists, "error creating %q: %s %s: file exists", shown, op, full)
+		}
+		// Replacing the entry removes it first. Removing a running
+		// container's mount point from outside its namespace would
+		// detach the mount: refuse, as the container itself would be.
+		if isMountRoot(dir, name) {
+			return errdefs.Worded(errdefs.ErrFailedPrecondition, "error creating %q: unlinkat %s: device or resource busy", shown, full)
+		}
+		if isDir != src.isDir {
+			if err := removeAt(dir, name, isDir); err != nil {
+				return fmt.Errorf("replacing %q: %w", shown, err)
 			}
-			return fscopy.Copy(src, dir, path.Base(path.Clean(srcPath)), o)
 		}
-		if srcIsDir {
-			return fmt.Errorf("cannot copy directory %q onto file %q: %w", srcPath, dstPath, errdefs.ErrInvalidArgument)
-		}
-	case errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT):
-		if !srcIsDir && strings.HasSuffix(dstPath, "/") {
-			return fmt.Errorf("destination directory %q does not exist: %w", dstPath, errdefs.ErrNotFound)
-		}
-	default:
-		return pathError("destination", dstPath, err)
+	case !errors.Is(err, unix.ENOENT):
+		return err
 	}
-	if dstRel == "/" {
-		return fmt.Errorf("cannot replace the root directory: %w", errdefs.ErrInvalidArgument)
-	}
-	parent, err := pathrs.OpenatInRoot(dstRoot, path.Dir(dstRel))
-	if err != nil {
-		return pathError("destination's parent directory", path.Dir(dstPath), err)
-	}
-	defer parent.Close()
-	pdir, err := pathrs.Reopen(parent, unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return pathError("destination's parent directory", path.Dir(dstPath), err)
-	}
-	defer pdir.Close()
-	return fscopy.Copy(src, pdir, path.Base(dstRel), o)
+	return fscopy.Copy(src.h, dir, name, o)
 }
 
-// CopyToContainer copies the host path src into the container at dst.
-func (r *Runtime) CopyToContainer(ctx context.Context, nameOrID, src, dst string, o CopyOptions) error {
-	if !filepath.IsAbs(src) {
-		abs, err := filepath.Abs(src)
-		if err != nil {
-			return err
-		}
-		if contentsOnly(src) {
-			abs += "/."
-		}
-		src = abs
+// isMountRoot tells whether the entry name of dir is the root of a mount.
+func isMountRoot(dir *os.File, name string) bool {
+	var stx unix.Statx_t
+	if unix.Statx(int(dir.Fd()), name, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS, &stx) != nil {
+		return false
 	}
-	hostRoot, err := openRoot("/")
+	return stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}
+
+// removeAt removes the entry name of dir, a directory with its content;
+// nothing outside dir is touched, whatever the entries are.
+func removeAt(dir *os.File, name string, isDir bool) error {
+	if !isDir {
+		return unix.Unlinkat(int(dir.Fd()), name, 0)
+	}
+	root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(int(dir.Fd())))
 	if err != nil {
 		return err
 	}
-	defer hostRoot.Close()
-	s, err := openSource(hostRoot, src, o.FollowLink)
-	if err != nil {
-		return pathError("source", src, err)
-	}
-	defer s.Close()
-	return r.copyIntoContainer(ctx, s, src, nameOrID, dst, o, func(name string, err error) error {
-		return fmt.Errorf("copying to container %s: %w", name, err)
-	})
+	defer root.Close()
+	return root.RemoveAll(name)
 }
 
-// copyIntoContainer copies the open source s (named srcPath) to dst in
-// container nameOrID: dst resolves inside the container's root and mounts,
-// read-only destinations are refused, Chown gives the copy to the
-// container's user. wrap words a failure of the copy itself.
-func (r *Runtime) copyIntoContainer(ctx context.Context, s *os.File, srcPath, nameOrID, dst string, o CopyOptions, wrap func(name string, err error) error) error {
-	fs, err := r.openContainerFS(ctx, nameOrID)
+// fill copies src as planned into the open directory dir: the content of
+// a source directory when l.name is "", else the entry l.name.
+func fill(src *copySource, dir *os.File, l landing, shown, full string, overwrite bool, o fscopy.Options) error {
+	if l.name != "" {
+		return place(src, dir, l.name, shown, full, overwrite, o)
+	}
+	sdir, err := pathrs.Reopen(src.h, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
-	defer fs.Close()
-	root, rel, ro := fs.resolve(dst)
+	defer sdir.Close()
+	return fscopy.CopyContents(sdir, dir, o)
+}
+
+// reopenDir turns an O_PATH handle on a directory into one that *at
+// calls can create entries in.
+func reopenDir(h *os.File) (*os.File, error) {
+	defer h.Close()
+	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY)
+}
+
+// copyIntoContainer copies src to dst in the container fs: dst resolves
+// inside the container's root and mounts, read-only destinations are
+// refused, Chown gives the copy to the container's user.
+func (r *Runtime) copyIntoContainer(src *copySource, fs *containerFS, dst string, o CopyOptions) error {
+	e, err := fs.lookup(fs.abs(dst))
+	if err != nil {
+		return fs.notFound(dst, err)
+	}
+	l, err := land(src, e.path, e.exists, e.isDir, path.Dir, path.Base)
+	if err != nil {
+		return err
+	}
+	entry := path.Join(l.dir, l.name)
+	root, rel, ro := fs.resolve(entry)
 	if ro {
 		return fmt.Errorf("cannot copy into %s:%s: it is on a read-only mount or root filesystem: %w", fs.name, dst, errdefs.ErrFailedPrecondition)
 	}
@@ -333,54 +275,108 @@ func (r *Runtime) copyIntoContainer(ctx context.Context, s *os.File, srcPath, na
 			return err
 		}
 	}
-	rootH, err := openRoot(root)
+	rootH, err := fs.rootHandle(root)
 	if err != nil {
 		return err
 	}
-	defer rootH.Close()
-	if err := copyInto(s, srcPath, rootH, rel, dst, fo); err != nil {
-		return wrap(fs.name, err)
+	if rel == "/" && l.name != "" {
+		// The entry is a mount's root (a volume or bind mount of a
+		// stopped container): a directory merges into it, as into any
+		// existing directory.
+		if !src.isDir {
+			return fmt.Errorf("copying to container: error creating %q: open %s: file exists: %w", entry, entry, errdefs.ErrAlreadyExists)
+		}
+		l.name = ""
+		src = &copySource{h: src.h, isDir: true, contents: true}
+	}
+	dirRel := rel
+	if l.name != "" {
+		// The entry's name where it is stored: a bound file's own name
+		// on the host may differ from its name in the container.
+		dirRel, l.name = path.Dir(rel), path.Base(rel)
+	}
+	h, err := pathrs.OpenatInRoot(rootH, dirRel)
+	if err != nil {
+		return fs.notFound(dst, err)
+	}
+	dir, err := reopenDir(h)
+	if err != nil {
+		return fs.notFound(dst, err)
+	}
+	defer dir.Close()
+	if err := fill(src, dir, l, entry, entry, o.Overwrite, fo); err != nil {
+		return fmt.Errorf("copying to container: %w", err)
 	}
 	return nil
 }
 
+// CopyToContainer copies the host path src into the container at dst.
+func (r *Runtime) CopyToContainer(ctx context.Context, nameOrID, src, dst string, o CopyOptions) error {
+	fs, err := r.openContainerFS(ctx, nameOrID)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	s, err := hostSource(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return r.copyIntoContainer(s, fs, dst, o)
+}
+
 // CopyFromContainer copies src from the container to the host path dst.
+// The copy belongs to the calling user, as with podman and docker.
 func (r *Runtime) CopyFromContainer(ctx context.Context, nameOrID, src, dst string, o CopyOptions) error {
 	fs, err := r.openContainerFS(ctx, nameOrID)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	root, rel, _ := fs.resolve(src)
-	rootH, err := openRoot(root)
+	s, err := ctrSource(fs, src)
 	if err != nil {
 		return err
-	}
-	defer rootH.Close()
-	s, err := openSource(rootH, rel, o.FollowLink)
-	if err != nil {
-		return pathError("source "+fs.name+":", src, err)
 	}
 	defer s.Close()
-	if contentsOnly(src) {
-		rel += "/."
-	}
-	dstAbs, err := filepath.Abs(dst)
+	l, err := hostLanding(s, dst)
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(dst, "/") {
-		dstAbs += "/"
-	}
-	hostRoot, err := openRoot("/")
+	dir, err := os.OpenFile(l.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return hostNotFound(dst, err)
 	}
-	defer hostRoot.Close()
-	if err := copyInto(s, rel, hostRoot, dstAbs, dst, fscopy.Options{}); err != nil {
-		return fmt.Errorf("copying from container %s: %w", fs.name, err)
+	defer dir.Close()
+	fo := fscopy.Options{Owner: &fscopy.Owner{UID: os.Getuid(), GID: os.Getgid()}}
+	// podman names the entry relative to the directory it lands in.
+	if err := fill(s, dir, l, "/"+l.name, filepath.Join(l.dir, l.name), o.Overwrite, fo); err != nil {
+		return fmt.Errorf("copying to host: %w", err)
 	}
 	return nil
+}
+
+// hostLanding resolves the host destination dst of a copy of src: an
+// existing directory or regular file, or a new entry in an existing
+// directory.
+func hostLanding(src *copySource, dst string) (landing, error) {
+	abs, err := filepath.Abs(dst)
+	if err != nil {
+		return landing{}, err
+	}
+	st, err := os.Stat(dst)
+	if err != nil {
+		if strings.HasSuffix(dst, "/") {
+			return landing{}, hostNotFound(dst, err)
+		}
+		if pst, perr := os.Stat(filepath.Dir(abs)); perr != nil || !pst.IsDir() {
+			return landing{}, hostNotFound(dst, err)
+		}
+		return land(src, abs, false, false, filepath.Dir, filepath.Base)
+	}
+	if !st.IsDir() && !st.Mode().IsRegular() {
+		return landing{}, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid destination: %q must be a directory or a regular file", dst)
+	}
+	return land(src, abs, true, st.IsDir(), filepath.Dir, filepath.Base)
 }
 
 // CopyBetweenContainers copies src of container srcCtr to dst in
@@ -393,23 +389,17 @@ func (r *Runtime) CopyBetweenContainers(ctx context.Context, srcCtr, src, dstCtr
 		return err
 	}
 	defer sfs.Close()
-	sroot, srel, _ := sfs.resolve(src)
-	srootH, err := openRoot(sroot)
+	dfs, err := r.openContainerFS(ctx, dstCtr)
 	if err != nil {
 		return err
 	}
-	defer srootH.Close()
-	s, err := openSource(srootH, srel, o.FollowLink)
+	defer dfs.Close()
+	s, err := ctrSource(sfs, src)
 	if err != nil {
-		return pathError("source "+sfs.name+":", src, err)
+		return err
 	}
 	defer s.Close()
-	if contentsOnly(src) {
-		srel += "/."
-	}
-	return r.copyIntoContainer(ctx, s, srel, dstCtr, dst, o, func(name string, err error) error {
-		return fmt.Errorf("copying from container %s to container %s: %w", sfs.name, name, err)
-	})
+	return r.copyIntoContainer(s, dfs, dst, o)
 }
 
 // CopyArchiveToContainer unpacks a tar stream (optionally compressed) into
@@ -420,28 +410,34 @@ func (r *Runtime) CopyArchiveToContainer(ctx context.Context, nameOrID, dst stri
 		return err
 	}
 	defer fs.Close()
-	root, rel, ro := fs.resolve(dst)
+	e, err := fs.lookup(fs.abs(dst))
+	switch {
+	case err != nil && strings.HasSuffix(dst, "/"):
+		return fs.notFound(dst, err)
+	case err != nil || !e.exists || !e.isDir:
+		return errStdinDest()
+	}
+	tar, err = checkTarStream(tar)
+	if err != nil {
+		return err
+	}
+	root, rel, ro := fs.resolve(e.path)
 	if ro {
 		return fmt.Errorf("cannot copy into %s:%s: it is on a read-only mount or root filesystem: %w", fs.name, dst, errdefs.ErrFailedPrecondition)
 	}
-	rootH, err := openRoot(root)
+	rootH, err := fs.rootHandle(root)
 	if err != nil {
 		return err
 	}
-	defer rootH.Close()
 	d, err := pathrs.OpenatInRoot(rootH, rel)
 	if err != nil {
-		return pathError("destination", dst, err)
+		return fs.notFound(dst, err)
 	}
 	defer d.Close()
-	isDir, err := isDirHandle(d)
-	if err != nil {
-		return err
+	if isDir, err := isDirHandle(d); err != nil || !isDir {
+		return errStdinDest()
 	}
-	if !isDir {
-		return fmt.Errorf("destination %q must be a directory when copying from stdin: %w", dst, errdefs.ErrInvalidArgument)
-	}
-	opts := fscopy.UnpackOptions{NoOverwriteDirNonDir: true}
+	opts := fscopy.UnpackOptions{NoOverwriteDirNonDir: !o.Overwrite}
 	if o.Chown {
 		if opts.Owner, err = r.owner(fs); err != nil {
 			return err
@@ -449,41 +445,108 @@ func (r *Runtime) CopyArchiveToContainer(ctx context.Context, nameOrID, dst stri
 	}
 	// Every entry resolves inside the destination directory.
 	if err := fscopy.Unpack(tar, d, opts); err != nil {
-		return fmt.Errorf("copying to container %s: %w", fs.name, err)
+		return fmt.Errorf("copying to container: %w", err)
 	}
 	return nil
 }
 
+// checkTarStream refuses a stream that is not a tar archive, compressed
+// or not, before anything is unpacked, as podman does. It returns the
+// stream to unpack: r itself when it is a regular file (unpacked in
+// place), else a buffered reader that still holds what was looked at.
+func checkTarStream(r io.Reader) (io.Reader, error) {
+	const peek = 64 << 10
+	errNotTar := errdefs.Worded(errdefs.ErrInvalidArgument, "source must be a (compressed) tar archive when copying from stdin")
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if off, err := f.Seek(0, io.SeekCurrent); err == nil {
+				head := make([]byte, peek)
+				n, _ := f.ReadAt(head, off)
+				if !looksLikeTar(head[:n]) {
+					return nil, errNotTar
+				}
+				return f, nil
+			}
+		}
+	}
+	br := bufio.NewReaderSize(r, peek)
+	head, _ := br.Peek(peek)
+	if !looksLikeTar(head) {
+		return nil, errNotTar
+	}
+	return br, nil
+}
+
+// looksLikeTar tells whether head, the start of a stream, is the start of
+// a tar archive: its first header's checksum is right, after
+// decompression if head is compressed.
+func looksLikeTar(head []byte) bool {
+	rd := io.Reader(bytes.NewReader(head))
+	if archive.DetectCompression(head) != archive.Uncompressed {
+		dr, err := archive.DecompressStream(bytes.NewReader(head))
+		if err != nil {
+			return false
+		}
+		defer dr.Close()
+		rd = dr
+	}
+	block := make([]byte, 512)
+	if _, err := io.ReadFull(rd, block); err != nil {
+		return false
+	}
+	return tarChecksumOK(block)
+}
+
+// tarChecksumOK checks a tar header block: the checksum field holds the
+// sum of the block's bytes with the field itself counted as spaces
+// (unsigned, or signed as some old tars wrote it). A block of zeros, the
+// end of an empty archive, is no header.
+func tarChecksumOK(block []byte) bool {
+	field := strings.Trim(string(block[148:156]), " \x00")
+	want, err := strconv.ParseInt(field, 8, 64)
+	if err != nil || field == "" {
+		return false
+	}
+	var unsigned, signed int64
+	for i, b := range block {
+		if i >= 148 && i < 156 {
+			b = ' '
+		}
+		unsigned += int64(b)
+		signed += int64(int8(b))
+	}
+	return want == unsigned || want == signed
+}
+
 // CopyArchiveFromContainer writes src from the container as a tar stream
-// whose top entry is src's base name (its content only for "SRC/.").
+// whose top entry is src's name (its content only for "SRC/."); owners
+// are kept.
 func (r *Runtime) CopyArchiveFromContainer(ctx context.Context, nameOrID, src string, w io.Writer, o CopyOptions) error {
 	fs, err := r.openContainerFS(ctx, nameOrID)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	root, rel, _ := fs.resolve(src)
-	rootH, err := openRoot(root)
+	s, err := ctrSource(fs, src)
 	if err != nil {
 		return err
-	}
-	defer rootH.Close()
-	s, err := openSource(rootH, rel, o.FollowLink)
-	if err != nil {
-		return pathError("source "+fs.name+":", src, err)
 	}
 	defer s.Close()
-	isDir, err := isDirHandle(s)
-	if err != nil {
-		return err
-	}
-	// Entries are named after the source (a followed link: after the
-	// link), or hold a directory's content at the top for "SRC/.".
-	name := path.Base(rel)
-	if isDir && (contentsOnly(src) || rel == "/") {
+	name := s.name
+	if s.contents {
 		name = ""
 	}
-	return fscopy.Archive(w, s, name)
+	return fscopy.Archive(w, s.h, name)
+}
+
+// owner is the container user's uid:gid on the host, for Chown.
+func (r *Runtime) owner(fs *containerFS) (*fscopy.Owner, error) {
+	u, err := oci.ResolveUser(fs.root, fs.userSpec, nil)
+	if err != nil {
+		return nil, err
+	}
+	uid, gid := r.hostIDs(fs.id, u.UID, u.GID)
+	return &fscopy.Owner{UID: uid, GID: gid}, nil
 }
 
 // Export writes the container's root filesystem as a tar stream (volumes

@@ -35,8 +35,13 @@ func cpCommand() *cli.Command {
 		ArgsUsage: "[CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Value: true, Usage: "give files copied into a container to its user (false: keep the source owners)"},
-			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "follow a symlink given as SRC_PATH"},
-			&cli.BoolFlag{Name: "overwrite", Usage: "accepted for compatibility"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "allow a directory to replace a file and a file to replace a directory"},
+			// docker's -L: a symlink given as SRC_PATH is always followed,
+			// as podman does.
+			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "follow a symlink given as SRC_PATH (always done)"},
+			// podman's deprecated flags, accepted and without effect.
+			&cli.BoolFlag{Name: "extract", Hidden: true},
+			&cli.BoolFlag{Name: "pause", Value: true, Hidden: true},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() != 2 {
@@ -44,7 +49,7 @@ func cpCommand() *cli.Command {
 			}
 			srcCtr, src := splitCpArg(c.Args().Get(0))
 			dstCtr, dst := splitCpArg(c.Args().Get(1))
-			o := libservin.CopyOptions{Chown: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
+			o := libservin.CopyOptions{Chown: c.Bool("archive"), FollowLink: c.Bool("follow-link"), Overwrite: c.Bool("overwrite")}
 			switch {
 			case src == "" || dst == "":
 				return fmt.Errorf("invalid arguments %q, %q: you must specify paths: %w", c.Args().Get(0), c.Args().Get(1), errdefs.ErrInvalidArgument)

@@ -49,15 +49,22 @@ func TestCpBetweenContainers(t *testing.T) {
 	if read(filepath.Join(got, "a")) != "one\n" || read(filepath.Join(got, "sub", "b")) != "two\n" {
 		t.Errorf("running -> stopped: wrong content in %s", got)
 	}
-	checkOwner(t, filepath.Join(got, "a"), 1000, 1001)
-	checkOwner(t, filepath.Join(got, "sub"), 1000, 1001)
+	// The owners in the container show in a tar stream of it.
+	if owners := tarOwners(t, s.run("cp", user+":/tmp/tree/a", "-")); owners != "a 1000:1001" {
+		t.Errorf("running -> stopped: a owned as %q", owners)
+	}
+	if owners := tarOwners(t, s.run("cp", user+":/tmp/tree/sub", "-")); owners != "sub/ 1000:1001\nsub/b 1000:1001" {
+		t.Errorf("running -> stopped: sub owned as %q", owners)
+	}
 	if l, err := os.Readlink(filepath.Join(got, "link")); err != nil || l != "/etc/passwd" {
 		t.Errorf("symlink copied as %q %v", l, err)
 	}
 	// --archive=false keeps the owners and modes of the source.
 	s.mustRun("cp", "--archive=false", src+":/tree/a", user+":/kept")
 	got = out(user, "/kept")
-	checkOwner(t, got, 123, 456)
+	if owners := tarOwners(t, s.run("cp", user+":/kept", "-")); owners != "kept 123:456" {
+		t.Errorf("--archive=false: kept owned as %q", owners)
+	}
 	if fi, err := os.Stat(got); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode not kept: %v %v", fi, err)
 	}
@@ -84,10 +91,10 @@ func TestCpBetweenContainers(t *testing.T) {
 	// Errors, as for host copies; two host paths is podman's error.
 	s.expectError(s.run("cp", "/etc/hostname", filepath.Join(t.TempDir(), "x")), "name or ID cannot be empty")
 	s.expectError(s.run("cp", src+":/nosuchfile", user+":/tmp"), "nosuchfile")
-	s.expectError(s.run("cp", src+":/tree", s.name("nosuch")+":/tmp"), "no container")
-	s.expectError(s.run("cp", s.name("nosuch")+":/tree", user+":/tmp"), "no container")
+	s.expectError(s.run("cp", src+":/tree", s.name("nosuch")+":/tmp"), `container "`+s.name("nosuch")+`" does not exist`)
+	s.expectError(s.run("cp", s.name("nosuch")+":/tree", user+":/tmp"), `container "`+s.name("nosuch")+`" does not exist`)
 	s.expectError(s.run("cp", src+":/tree", user+":/no/such/dir"), "no such file or directory")
-	s.expectError(s.run("cp", src+":/tree", user+":/c-file"), "cannot copy directory")
+	s.expectError(s.run("cp", src+":/tree", user+":/c-file"), "destination must be a directory when copying a directory")
 }
 
 // TestCpBetweenContainersSafety: neither container's symlinks lead the copy
