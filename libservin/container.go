@@ -82,6 +82,9 @@ type ContainerConfig struct {
 	// NoHostname (--no-hostname): no /etc/hostname is made for it.
 	NoHostname bool `json:"noHostname,omitempty"`
 
+	// Systemd: the container runs in systemd mode (systemd.go).
+	Systemd bool `json:"systemd,omitempty"`
+
 	// Healthchecks (healthcheck.go).
 	Healthcheck          *HealthConfig        `json:"healthcheck,omitempty"`
 	StartupHealthcheck   *StartupHealthConfig `json:"startupHealthcheck,omitempty"`
@@ -179,6 +182,7 @@ type CreateOptions struct {
 	MonitorPidFile  string        // --conmon-pidfile: where each start writes the monitor's PID
 	NoHostname      bool          // --no-hostname: keep the image's /etc/hostname (if any)
 	Health          HealthOptions // --health-*, --no-healthcheck; healthcheck.go
+	Systemd         string        // --systemd: true (default), false or always; systemd.go
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -341,7 +345,14 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	cfg.Env = mergeEnv(imgEnv, o.Env)
 	cfg.WorkingDir = firstNonEmpty(o.WorkingDir, imgWorkdir)
 	cfg.User = firstNonEmpty(o.User, imgUser)
-	cfg.StopSignal = firstNonEmpty(stopSignal, imgStopSignal, "SIGTERM")
+	if cfg.Systemd, err = systemdMode(o.Systemd, cfg.Args()); err != nil { // systemd.go
+		return nil, err
+	}
+	defaultStop := "SIGTERM"
+	if cfg.Systemd {
+		defaultStop = systemdStopSignal
+	}
+	cfg.StopSignal = firstNonEmpty(stopSignal, imgStopSignal, defaultStop)
 	if _, err := ParseSignal(cfg.StopSignal); err != nil {
 		return nil, err
 	}

@@ -86,6 +86,7 @@ type InspectConfig struct {
 	CreateCommand []string          `json:"CreateCommand"`
 	Timezone      string            `json:"Timezone,omitempty"`
 
+	SystemdMode                bool                 `json:"SystemdMode,omitempty"`
 	Healthcheck                *HealthConfig        `json:"Healthcheck,omitempty"`
 	HealthcheckOnFailureAction string               `json:"HealthcheckOnFailureAction,omitempty"`
 	StartupHealthCheck         *StartupHealthConfig `json:"StartupHealthCheck,omitempty"`
@@ -195,6 +196,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	if ic.Config.Entrypoint == nil {
 		ic.Config.Entrypoint = []string{}
 	}
+	ic.Config.SystemdMode = cfg.Systemd
 	ic.Config.Healthcheck, ic.Config.StartupHealthCheck = cfg.Healthcheck, cfg.StartupHealthcheck
 	if cfg.Healthcheck.Defined() {
 		ic.Config.HealthcheckOnFailureAction = firstNonEmpty(cfg.HealthOnFailure, HealthActionNone)

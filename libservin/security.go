@@ -438,7 +438,7 @@ func (r *Runtime) ociSecurity(ctx context.Context, c *Container) (oci.Security, 
 		Privileged: sc.Privileged, CapAdd: sc.CapAdd, CapDrop: sc.CapDrop,
 		Seccomp: sc.Seccomp, NoNewPrivileges: sc.NoNewPrivileges, AppArmorProfile: sc.AppArmorProfile,
 		Mask: sc.Mask, Unmask: sc.Unmask, Sysctls: sc.Sysctls, OOMScoreAdj: sc.OOMScoreAdj,
-		NoReadOnlyTmpfs: sc.NoReadOnlyTmpfs,
+		NoReadOnlyTmpfs: sc.NoReadOnlyTmpfs, Systemd: c.Config.Systemd,
 	}
 	for _, u := range sc.Ulimits {
 		sec.Ulimits = append(sec.Ulimits, specs.POSIXRlimit{

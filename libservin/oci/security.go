@@ -40,6 +40,11 @@ type Security struct {
 	// seccomp filter, no masked or read-only paths, all host devices and
 	// writable /sys.
 	Privileged bool
+	// Systemd prepares the container for systemd as its init, as podman
+	// does: tmpfs on /run, /run/lock, /tmp and /var/log/journal, a
+	// writable cgroup tree, and no virtual terminals (/dev/ttyN) among a
+	// privileged container's devices.
+	Systemd bool
 	// CapAdd and CapDrop change the default capability set; "ALL" stands
 	// for every capability servin holds. Names are CAP_-prefixed.
 	CapAdd, CapDrop []string
@@ -197,6 +202,9 @@ func applySecurity(s *specs.Spec, sec *Security, network string) error {
 			}
 		}
 	}
+	if sec.Systemd {
+		applySystemd(s)
+	}
 	if err := applyNamespaces(s, sec); err != nil {
 		return err
 	}
@@ -208,7 +216,7 @@ func applySecurity(s *specs.Spec, sec *Security, network string) error {
 	}
 	s.Process.Rlimits = mergeRlimits(s.Process.Rlimits, sec.Ulimits)
 	if sec.Privileged {
-		if err := applyPrivileged(s); err != nil {
+		if err := applyPrivileged(s, sec.Systemd); err != nil {
 			return err
 		}
 	}
@@ -427,12 +435,15 @@ func mergeRlimits(base, over []specs.POSIXRlimit) []specs.POSIXRlimit {
 }
 
 // applyPrivileged gives the container all host devices and writable /sys.
-func applyPrivileged(s *specs.Spec) error {
+func applyPrivileged(s *specs.Spec, systemd bool) error {
 	devs, err := HostDevices()
 	if err != nil {
 		return fmt.Errorf("listing host devices: %w", err)
 	}
 	for _, d := range devs {
+		if systemd && isVirtualTerminal(d.Path) {
+			continue // systemd would start gettys on them
+		}
 		if _, ok := findDevice(s.Linux.Devices, d.Path); !ok {
 			s.Linux.Devices = append(s.Linux.Devices, d.LinuxDevice)
 		}
@@ -650,4 +661,28 @@ func configRlimits(rls []specs.POSIXRlimit) ([]configs.Rlimit, error) {
 		out = append(out, configs.Rlimit{Type: t, Hard: rl.Hard, Soft: rl.Soft})
 	}
 	return out, nil
+}
+
+// applySystemd adds what systemd as the container's init needs (see
+// Security.Systemd), leaving mounts the user made at those places alone.
+func applySystemd(s *specs.Spec) {
+	var add []specs.Mount
+	for _, d := range []string{"/run", "/run/lock", "/tmp", "/var/log/journal"} {
+		if !hasMount(s.Mounts, d) {
+			add = append(add, specs.Mount{Destination: d, Type: "tmpfs", Source: "tmpfs",
+				Options: []string{"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}})
+		}
+	}
+	s.Mounts = mergeMounts(s.Mounts, add) // in depth order: /run before what is mounted in it
+	for i, m := range s.Mounts {
+		if m.Destination == "/sys/fs/cgroup" {
+			s.Mounts[i].Options = append(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "ro" }), "rw")
+		}
+	}
+}
+
+// isVirtualTerminal reports whether path is a virtual console, /dev/ttyN.
+func isVirtualTerminal(path string) bool {
+	n, ok := strings.CutPrefix(path, "/dev/tty")
+	return ok && n != "" && n[0] >= '0' && n[0] <= '9'
 }
