@@ -25,6 +25,15 @@ func (r *Runtime) Images(ctx context.Context) ([]*Image, error) {
 	return s.Images(ctx)
 }
 
+// ImageManifestType is the media type of an image's manifest.
+func (r *Runtime) ImageManifestType(id string) string {
+	s, err := r.Store()
+	if err != nil {
+		return ""
+	}
+	return s.ManifestType(id)
+}
+
 // Image looks an image up by name, ID or ID prefix.
 func (r *Runtime) Image(ctx context.Context, nameOrID string) (*Image, error) {
 	s, err := r.Store()

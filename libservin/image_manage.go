@@ -131,12 +131,24 @@ type CommitOptions struct {
 	Message, Author string
 	// Pause freezes a running container while its layer is read.
 	Pause bool
+	// Format is "oci" (the default) or "docker"; only docker images
+	// carry a commit message.
+	Format string
 }
 
 // Commit makes an image from a container's filesystem changes; the
 // image's configuration is the container's (command, environment,
 // working directory, user, labels, stop signal) with Changes applied.
 func (r *Runtime) Commit(ctx context.Context, nameOrID string, o CommitOptions) (*Image, error) {
+	switch o.Format {
+	case "", "oci":
+		if o.Message != "" {
+			return nil, invalidWorded("messages are only compatible with the docker image format (-f docker)")
+		}
+	case "docker":
+	default:
+		return nil, invalidWorded("unrecognized image type %q", o.Format)
+	}
 	c, err := r.Container(ctx, nameOrID)
 	if err != nil {
 		return nil, err
@@ -155,6 +167,7 @@ func (r *Runtime) Commit(ctx context.Context, nameOrID string, o CommitOptions) 
 	img, err := withStore(r, func(s *image.Store) (*Image, error) {
 		return s.Commit(ctx, c.ID, image.CommitOptions{
 			Reference: o.Reference, Changes: o.Changes, Message: o.Message, Author: o.Author, Config: cfg, ImageID: c.ImageID,
+			Docker: o.Format == "docker",
 		})
 	})
 	if err == nil {

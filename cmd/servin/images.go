@@ -229,7 +229,7 @@ func newImageRow(img *libservin.Image, rt repoTag, users int, now time.Time, noT
 		Digest: img.Digest, CreatedAt: time.Unix(img.Created.Unix(), 0).String(),
 		CreatedSince: since, Created: since, Size: humanSize(img.Size), VirtualSize: img.Size,
 		Containers: users, Labels: imageLabels(img), Names: img.Names,
-		History: strings.Join(img.Names, ", "), Dangling: len(img.Names) == 0,
+		History: strings.Join(imageHistory(img), ", "), Dangling: len(img.Names) == 0,
 	}
 }
 
@@ -268,7 +268,7 @@ func newImageSummary(img *libservin.Image, users int) imageSummary {
 	return imageSummary{
 		ID: img.ID, RepoDigests: repoDigests(img.Names, img.Digest), Size: img.Size,
 		VirtualSize: img.Size, Labels: labels, Containers: users, Dangling: len(img.Names) == 0,
-		Names: img.Names, Digest: img.Digest, History: img.Names, Created: img.Created.Unix(),
+		Names: img.Names, Digest: img.Digest, History: imageHistory(img), Created: img.Created.Unix(),
 		CreatedAt: img.Created.UTC().Truncate(time.Second).Format(time.RFC3339),
 	}
 }
@@ -679,4 +679,13 @@ func sortImageRows(rows []imageRow, by string) {
 		}
 		return 0
 	})
+}
+
+// imageHistory is the names an image has had, the latest first (podman's
+// History).
+func imageHistory(img *libservin.Image) []string {
+	if len(img.History) > 0 {
+		return img.History
+	}
+	return img.Names
 }

@@ -446,7 +446,7 @@ func commitCommand() *cli.Command {
 			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "author of the image"},
 			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Usage: "pause the container while committing"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "oci", Usage: "image format (oci)"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "oci", Usage: "image format: oci or docker (needed for --message)"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
@@ -455,6 +455,7 @@ func commitCommand() *cli.Command {
 			img, err := rt.Commit(c.Context, c.Args().First(), libservin.CommitOptions{
 				Reference: c.Args().Get(1), Changes: repeatableValues(c, "change"),
 				Message: c.String("message"), Author: c.String("author"), Pause: c.Bool("pause"),
+				Format: c.String("format"),
 			})
 			if err != nil {
 				return err

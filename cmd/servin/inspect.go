@@ -250,6 +250,9 @@ type imageRootFS struct {
 func newImageInspect(rt *libservin.Runtime, img *libservin.Image) *imageInspect {
 	ii := buildImageInspect(img)
 	ii.GraphDriver = imageGraphDriver(rt, img.TopLayer)
+	if mt := rt.ImageManifestType(img.ID); mt != "" {
+		ii.ManifestType = mt
+	}
 	return ii
 }
 
@@ -264,7 +267,8 @@ func buildImageInspect(img *libservin.Image) *imageInspect {
 		Annotations:  map[string]string{},
 		ManifestType: v1.MediaTypeImageManifest,
 		History:      []v1.History{},
-		NamesHistory: nonNil(img.Names),
+		NamesHistory: nonNil(imageHistory(img)),
+		Comment:      img.Comment,
 	}
 	if oc := img.Config; oc != nil {
 		if oc.Created != nil {
@@ -281,7 +285,9 @@ func buildImageInspect(img *libservin.Image) *imageInspect {
 		ii.User = oc.Config.User
 		if len(oc.History) > 0 {
 			ii.History = oc.History
-			ii.Comment = oc.History[0].Comment
+			if ii.Comment == "" {
+				ii.Comment = oc.History[0].Comment
+			}
 		}
 	}
 	return ii

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/servin/servin/libservin/errdefs"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
 	storagetransport "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 )
@@ -33,6 +34,9 @@ type CommitOptions struct {
 	// environment, ...), which becomes the image's; nil keeps the base
 	// image's configuration.
 	Config *v1.ImageConfig
+	// Docker makes a docker schema2 image (manifest and config media
+	// types, and the config's comment) instead of an OCI one.
+	Docker bool
 }
 
 // Commit makes a new image from a container: the base image's layers plus
@@ -111,8 +115,10 @@ type commitSource struct {
 	config   []byte
 	configID digest.Digest
 	manifest []byte
-	id       string
-	ref      types.ImageReference
+	// manifestType is the manifest's media type (OCI or docker schema2).
+	manifestType string
+	id           string
+	ref          types.ImageReference
 }
 
 func newCommitSource(ctx context.Context, s *Store, base types.ImageSource, baseID string, layer stagedLayer, o CommitOptions) (*commitSource, error) {
@@ -146,21 +152,36 @@ func newCommitSource(ctx context.Context, s *Store, base types.ImageSource, base
 	if err != nil {
 		return nil, err
 	}
+	manifestType, configType, layerType := v1.MediaTypeImageManifest, v1.MediaTypeImageConfig, v1.MediaTypeImageLayer
+	if o.Docker {
+		manifestType, configType, layerType = manifest.DockerV2Schema2MediaType, manifest.DockerV2Schema2ConfigMediaType, manifest.DockerV2SchemaLayerMediaTypeUncompressed
+		if o.Message != "" {
+			// docker's config has the message at the top too.
+			var doc map[string]any
+			if err := json.Unmarshal(config, &doc); err != nil {
+				return nil, err
+			}
+			doc["comment"] = o.Message
+			if config, err = json.Marshal(doc); err != nil {
+				return nil, err
+			}
+		}
+	}
 	configID := digest.Canonical.FromBytes(config)
 	m := v1.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: v1.MediaTypeImageManifest,
-		Config:    v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: configID, Size: int64(len(config))},
+		MediaType: manifestType,
+		Config:    v1.Descriptor{MediaType: configType, Digest: configID, Size: int64(len(config))},
 	}
 	for _, l := range baseLayers {
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: v1.MediaTypeImageLayer, Digest: l.Digest, Size: l.Size})
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: layerType, Digest: l.Digest, Size: l.Size})
 	}
-	m.Layers = append(m.Layers, v1.Descriptor{MediaType: v1.MediaTypeImageLayer, Digest: layer.diffID, Size: layer.size})
+	m.Layers = append(m.Layers, v1.Descriptor{MediaType: layerType, Digest: layer.diffID, Size: layer.size})
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
-	return &commitSource{base: base, layer: layer, config: config, configID: configID, manifest: raw, id: configID.Encoded()}, nil
+	return &commitSource{base: base, layer: layer, config: config, configID: configID, manifest: raw, manifestType: manifestType, id: configID.Encoded()}, nil
 }
 
 func (c *commitSource) Reference() types.ImageReference { return c.ref }
@@ -171,7 +192,7 @@ func (c *commitSource) GetManifest(ctx context.Context, instance *digest.Digest)
 	if instance != nil {
 		return nil, "", errors.New("commit source has no manifest list")
 	}
-	return c.manifest, v1.MediaTypeImageManifest, nil
+	return c.manifest, c.manifestType, nil
 }
 
 func (c *commitSource) GetBlob(ctx context.Context, info types.BlobInfo, cache types.BlobInfoCache) (io.ReadCloser, int64, error) {

@@ -18,12 +18,16 @@ import (
 
 // Image is a stored image as servin shows it.
 type Image struct {
-	ID      string
-	Names   []string // full names, e.g. "localhost/busybox:latest"
-	Digest  string   // manifest digest, "sha256:..."
+	ID    string
+	Names []string // full names, e.g. "localhost/busybox:latest"
+	// History lists every name the image has had, the latest first.
+	History []string
+	Digest  string // manifest digest, "sha256:..."
 	Created time.Time
 	Size    int64
 	Config  *v1.Image // OCI image config (a docker config is converted)
+	// Comment is the docker config's comment (commit --message).
+	Comment string
 	// Healthcheck is the docker config's HEALTHCHECK (nil: none).
 	Healthcheck *manifest.Schema2HealthConfig
 	TopLayer    string
@@ -74,15 +78,16 @@ func (s *Store) toImage(ctx context.Context, img *storage.Image) (*Image, error)
 	out := &Image{
 		ID:       img.ID,
 		Names:    slices.Clone(img.Names),
+		History:  slices.Clone(img.NamesHistory),
 		Digest:   img.Digest.String(),
 		Created:  img.Created,
 		TopLayer: img.TopLayer,
 	}
-	cfg, health, err := s.imageConfig(ctx, img.ID)
+	cfg, extra, err := s.imageConfig(ctx, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("reading config of image %s: %w", img.ID, err)
 	}
-	out.Config, out.Healthcheck = cfg, health
+	out.Config, out.Healthcheck, out.Comment = cfg, extra.Config.Healthcheck, extra.Comment
 	if cfg.Created != nil && !cfg.Created.IsZero() {
 		out.Created = *cfg.Created
 	}
@@ -92,31 +97,35 @@ func (s *Store) toImage(ctx context.Context, img *storage.Image) (*Image, error)
 	return out, nil
 }
 
-// imageConfig returns the image's config and its healthcheck, which only
-// docker-format configs carry (OCI has no field for it).
-func (s *Store) imageConfig(ctx context.Context, id string) (*v1.Image, *manifest.Schema2HealthConfig, error) {
+// dockerConfig is what only docker-format configs carry (OCI has no field
+// for them).
+type dockerConfig struct {
+	Comment string `json:"comment"`
+	Config  struct {
+		Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
+	} `json:"config"`
+}
+
+// imageConfig returns the image's config and its docker-only fields.
+func (s *Store) imageConfig(ctx context.Context, id string) (*v1.Image, dockerConfig, error) {
+	var raw dockerConfig
 	ref, err := storagetransport.Transport.NewStoreReference(s.store, nil, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, raw, err
 	}
 	src, err := ref.NewImage(ctx, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, raw, err
 	}
 	defer src.Close()
 	cfg, err := src.OCIConfig(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, raw, err
 	}
-	var raw struct {
-		Config struct {
-			Healthcheck *manifest.Schema2HealthConfig `json:"Healthcheck"`
-		} `json:"config"`
-	}
-	if blob, err := src.ConfigBlob(ctx); err == nil && bytes.Contains(blob, []byte(`"Healthcheck"`)) {
+	if blob, err := src.ConfigBlob(ctx); err == nil && (bytes.Contains(blob, []byte(`"Healthcheck"`)) || bytes.Contains(blob, []byte(`"comment"`))) {
 		_ = json.Unmarshal(blob, &raw)
 	}
-	return cfg, raw.Config.Healthcheck, nil
+	return cfg, raw, nil
 }
 
 // Tag adds newName (normalized, see NormalizeName) to the image. A name
@@ -221,4 +230,14 @@ func (s *Store) deleteStorageContainersOf(imageID string) error {
 		}
 	}
 	return nil
+}
+
+// ManifestType is the media type of the image's manifest (OCI or docker
+// schema2), "" when it cannot be read.
+func (s *Store) ManifestType(id string) string {
+	b, err := s.store.ImageBigData(id, storage.ImageDigestBigDataKey)
+	if err != nil {
+		return ""
+	}
+	return manifest.GuessMIMEType(b)
 }

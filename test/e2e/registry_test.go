@@ -460,7 +460,7 @@ func TestImageCommitHistoryTree(t *testing.T) {
 	s.importBusybox()
 	ctr := s.name("c")
 	s.mustRun("run", "--name", ctr, "--network", "none", busybox, "sh", "-c", "echo committed > /greeting && rm /etc/group")
-	id := s.mustRun("commit", "-q", "-m", "add greeting", "-a", "tester", "--change", `CMD ["cat","/greeting"]`, ctr, "greeted")
+	id := s.mustRun("commit", "-q", "--format", "docker", "-m", "add greeting", "-a", "tester", "--change", `CMD ["cat","/greeting"]`, ctr, "greeted")
 	if !hexID.MatchString(id) {
 		t.Fatalf("commit printed %q", id)
 	}
