@@ -84,8 +84,27 @@ func (p *mountPlan) collect(ctx context.Context, o *MountOptions, readOnlyTmpfs 
 		}
 	}
 	for _, s := range o.Mounts {
-		if err := user(ParseMountFlag(s)); err != nil {
+		m, err := ParseMountFlag(s)
+		if err != nil {
 			return err
+		}
+		if m.Type != MountTypeGlob {
+			if err := user(m, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		binds, err := expandGlob(m) // mounts.go
+		if err != nil {
+			return err
+		}
+		for _, b := range binds {
+			if taken[b.Destination] {
+				return errdefs.Worded(errdefs.ErrInvalidArgument, "%s: duplicate mount destination", b.Destination)
+			}
+			if err := user(b, nil); err != nil {
+				return err
+			}
 		}
 	}
 	for _, s := range o.Tmpfs {

@@ -25,6 +25,10 @@ const (
 	MountTypeVolume = "volume"
 	MountTypeTmpfs  = "tmpfs"
 	MountTypeImage  = "image"
+	MountTypeRamfs  = "ramfs"
+	// MountTypeGlob (--mount type=glob) stands for one bind mount per
+	// host path its source pattern matches; it is never stored.
+	MountTypeGlob = "glob"
 )
 
 // Mount is one mount of a container, resolved at create time and stored
@@ -214,7 +218,7 @@ func ParseMountFlag(spec string) (Mount, error) {
 			if b, err = flag(); err == nil {
 				m.ReadOnly = b
 			}
-		case "rw":
+		case "rw", "readwrite":
 			if b, err = flag(); err == nil {
 				m.ReadOnly = !b
 			}
@@ -300,6 +304,21 @@ func ParseMountFlag(spec string) (Mount, error) {
 			return Mount{}, invalidMount("invalid --mount %q: %s is only valid with type=%s", spec, k, typ)
 		}
 	}
+	if m.Type == MountTypeGlob {
+		// Checked per match: the destination is optional.
+		if m.Source == "" || !filepath.IsAbs(m.Source) {
+			return Mount{}, invalidMount("invalid --mount %q: type=glob needs an absolute source= pattern", spec)
+		}
+		if m.Destination != "" {
+			if _, err := checkDestination(m.Destination, spec); err != nil {
+				return Mount{}, err
+			}
+		}
+		return m, nil
+	}
+	if m.Type == MountTypeBind && m.Destination == "" {
+		return Mount{}, errdefs.Worded(errdefs.ErrInvalidArgument, "must set volume destination")
+	}
 	d, err := checkDestination(m.Destination, spec)
 	if err != nil {
 		return Mount{}, err
@@ -346,18 +365,47 @@ func ParseMountFlag(spec string) (Mount, error) {
 		if m.Source == "" {
 			return Mount{}, invalidMount("invalid --mount %q: type=image needs source=IMAGE", spec)
 		}
-		// An image's layers have no writable layer on top here.
-		if _, ok := fieldsHave(fields, "rw", "readonly", "ro"); ok && !m.ReadOnly {
-			return Mount{}, fmt.Errorf("invalid --mount %q: image mounts are read-only (rw=true is not supported): %w", spec, errdefs.ErrNotImplemented)
+		// Read-only unless asked otherwise (rw=true, readwrite=true): then
+		// the container writes to a layer of its own on top, dropped when
+		// it stops.
+		if _, ok := fieldsHave(fields, "rw", "readwrite", "readonly", "ro"); !ok {
+			m.ReadOnly = true
 		}
-		m.ReadOnly = true
+	case MountTypeRamfs:
+		if m.Source != "" {
+			return Mount{}, invalidMount("invalid --mount %q: type=ramfs takes no source", spec)
+		}
+		m.Options = append([]string{"nosuid", "nodev"}, m.Options...)
 	default:
-		return Mount{}, invalidMount("invalid --mount %q: unsupported type %q (supported: bind, volume, tmpfs, image)", spec, m.Type)
+		return Mount{}, invalidMount("invalid --mount %q: unsupported type %q (supported: bind, volume, tmpfs, ramfs, image, glob)", spec, m.Type)
 	}
 	if m.SubPath != "" && (filepath.IsAbs(m.SubPath) || m.Type == MountTypeTmpfs || m.Type == MountTypeBind) {
 		return Mount{}, invalidMount("invalid --mount %q: subpath must be a relative path inside a volume or image", spec)
 	}
 	return m, nil
+}
+
+// expandGlob turns a type=glob mount into a read-only (unless ro=false)
+// bind mount of every host path its pattern matches: at DEST/NAME when it
+// has a destination, else at the same path in the container.
+func expandGlob(m Mount) ([]Mount, error) {
+	matches, err := filepath.Glob(m.Source)
+	if err != nil {
+		return nil, invalidMount("invalid glob %q: %v", m.Source, err)
+	}
+	if len(matches) == 0 {
+		return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "no file paths matching glob %q", m.Source)
+	}
+	var out []Mount
+	for _, p := range matches {
+		b := m
+		b.Type, b.Source, b.Destination = MountTypeBind, p, p
+		if m.Destination != "" {
+			b.Destination = filepath.Join(m.Destination, filepath.Base(p))
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 func fieldsHave(fields []string, keys ...string) (string, bool) {

@@ -97,7 +97,7 @@ func TestParseMountFlag(t *testing.T) {
 
 func TestParseMountFlagErrors(t *testing.T) {
 	cases := map[string]string{
-		"type=bind,src=/s":                                 "no destination",
+		"type=bind,src=/s":                                 "must set volume destination",
 		"type=bind,dst=/d":                                 "needs source",
 		"type=bind,src=rel,dst=/d":                         "must be an absolute path",
 		"type=bind,src=/s,dst=rel":                         "must be an absolute path",
@@ -109,7 +109,8 @@ func TestParseMountFlagErrors(t *testing.T) {
 		"type=bind,src=/s,dst=/d,colour=blue":              `unknown key "colour"`,
 		"type=bind,src=/s,dst=/d,readonly=maybe":           "not a boolean",
 		"type=volume,src=v,dst=/d,subpath=/abs":            "subpath must be a relative path",
-		"type=image,src=i,dst=/d,rw=true":                  "image mounts are read-only",
+		"type=glob,src=relative*":                          "absolute source= pattern",
+		"type=ramfs,src=x,dst=/d":                          "takes no source",
 	}
 	for in, want := range cases {
 		_, err := ParseMountFlag(in)

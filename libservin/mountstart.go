@@ -68,6 +68,9 @@ func (r *Runtime) prepareMounts(ctx context.Context, c *Container, rootfs string
 		case MountTypeTmpfs:
 			out = append(out, specs.Mount{Type: "tmpfs", Source: "tmpfs", Destination: m.Destination, Options: m.tmpfsOptions()})
 			continue
+		case MountTypeRamfs:
+			out = append(out, specs.Mount{Type: "ramfs", Source: "ramfs", Destination: m.Destination, Options: m.Options})
+			continue
 		default:
 			err = fmt.Errorf("unknown mount type %q", m.Type)
 		}
@@ -291,7 +294,46 @@ func (r *Runtime) mountImage(c *Container, m *Mount) (string, error) {
 	if _, err := fmt.Fprintln(f, m.Source); err != nil {
 		return "", err
 	}
-	return p, nil
+	if m.ReadOnly {
+		return p, nil
+	}
+	return r.writableImageMount(c, p)
+}
+
+// imageOverlaysDir holds the writable layers of rw image mounts.
+const imageOverlaysDir = "image-overlays"
+
+// writableImageMount puts a layer of the container's own over a mounted
+// image (--mount type=image,rw=true): writes land there and are dropped
+// with it when the container stops.
+func (r *Runtime) writableImageMount(c *Container, lower string) (string, error) {
+	base, err := os.MkdirTemp(filepath.Join(r.ctrRunDir(c.ID)), imageOverlaysDir+"-")
+	if err != nil {
+		return "", err
+	}
+	upper, work, merged := filepath.Join(base, "upper"), filepath.Join(base, "work"), filepath.Join(base, "merged")
+	for _, d := range []string{upper, work, merged} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return "", fmt.Errorf("writable layer over image mount: %w", err)
+	}
+	return merged, nil
+}
+
+// unmountImageOverlays undoes writableImageMount for every rw image mount.
+func (r *Runtime) unmountImageOverlays(c *Container) {
+	dirs, _ := filepath.Glob(filepath.Join(r.ctrRunDir(c.ID), imageOverlaysDir+"-*"))
+	for _, d := range dirs {
+		merged := filepath.Join(d, "merged")
+		if err := unix.Unmount(merged, 0); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			_ = unix.Unmount(merged, unix.MNT_DETACH)
+		}
+		_ = os.RemoveAll(d)
+	}
 }
 
 // releaseMounts undoes prepareMounts: the container no longer holds its
@@ -309,6 +351,7 @@ func (r *Runtime) releaseMounts(c *Container) {
 }
 
 func (r *Runtime) unmountImages(c *Container) {
+	r.unmountImageOverlays(c) // before the images under them
 	p := filepath.Join(r.ctrRunDir(c.ID), imageMountsFile)
 	f, err := os.Open(p)
 	if err != nil {
