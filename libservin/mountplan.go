@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 
 	"github.com/servin/servin/libservin/errdefs"
@@ -67,14 +68,19 @@ func (r *Runtime) planMounts(ctx context.Context, o *MountOptions, readOnlyTmpfs
 // own mounts may not claim one twice.
 func (p *mountPlan) collect(ctx context.Context, o *MountOptions, readOnlyTmpfs bool, img *image.Image) error {
 	taken := map[string]bool{}
+	mine := map[string]Mount{}
 	user := func(m Mount, err error) error {
 		if err != nil {
 			return err
 		}
 		if taken[m.Destination] {
+			if prev, ok := mine[m.Destination]; ok && reflect.DeepEqual(prev, m) {
+				return nil // the same mount given twice, as podman allows
+			}
 			return invalidMount("duplicate mount destination %s", m.Destination)
 		}
 		taken[m.Destination] = true
+		mine[m.Destination] = m
 		p.mounts = append(p.mounts, m)
 		return nil
 	}

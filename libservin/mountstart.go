@@ -208,11 +208,16 @@ func (r *Runtime) mountVolume(ctx context.Context, c *Container, m *Mount, rootf
 		st.MountHolders = append(st.MountHolders, c.ID)
 	}
 	if st.NeedsCopyUp || st.NeedsChown {
-		if err := r.firstUse(path, m.Destination, rootfs, st.NeedsCopyUp && !m.NoCopy, st.NeedsChown, users); err != nil {
+		done, err := r.firstUse(path, m.Destination, rootfs, st.NeedsCopyUp && !m.NoCopy, st.NeedsChown, users)
+		if err != nil {
 			_ = r.db.SaveVolumeState(ctx, v.Name, st)
 			return "", fmt.Errorf("volume %s: %w", v.Name, err)
 		}
-		st.NeedsCopyUp, st.NeedsChown = false, false
+		if done {
+			// Only once the image had something there to take from, as
+			// podman: a later container may mount it where it has.
+			st.NeedsCopyUp, st.NeedsChown = false, false
+		}
 	}
 	if err := r.db.SaveVolumeState(ctx, v.Name, st); err != nil {
 		return "", err
@@ -227,48 +232,62 @@ func (r *Runtime) mountVolume(ctx context.Context, c *Container, m *Mount, rootf
 // does: the volume root takes the owner and mode of the destination in the
 // image (or the container user's ownership when the image has none there)
 // and, if the volume is empty, the image's content there is copied in.
-func (r *Runtime) firstUse(path, dest, rootfs string, copyUp, chown bool, users *userCache) error {
+func (r *Runtime) firstUse(path, dest, rootfs string, copyUp, chown bool, users *userCache) (done bool, err error) {
 	dst, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer dst.Close()
 	src, err := pathrs.OpenInRoot(rootfs, dest)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
 		if !chown {
-			return nil
+			return false, nil
 		}
 		uid, gid, err := users.owner()
 		if err != nil {
-			return err
+			return false, err
 		}
-		return dst.Chown(uid, gid)
+		return false, dst.Chown(uid, gid)
 	}
 	if err != nil {
-		return fmt.Errorf("looking up %s in the image: %w", dest, err)
+		return false, fmt.Errorf("looking up %s in the image: %w", dest, err)
 	}
 	defer src.Close()
 	var sst unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &sst); err != nil {
-		return err
+		return false, err
 	}
 	if sst.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return nil
+		return false, nil
+	}
+	if srcEmpty, err := fscopy.IsEmptyDir(src); err == nil && srcEmpty {
+		// Nothing to take from the image here but the directory's owner
+		// and mode: a later container may still mount the volume where
+		// the image has content, which it then takes.
+		if chown || copyUp {
+			if err := dst.Chown(int(sst.Uid), int(sst.Gid)); err != nil {
+				return false, err
+			}
+			if err := unix.Fchmod(int(dst.Fd()), sst.Mode&0o7777); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
 	}
 	empty, err := fscopy.IsEmptyDir(dst)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if copyUp && empty {
-		return fscopy.CopyContents(src, dst, fscopy.Options{})
+		return true, fscopy.CopyContents(src, dst, fscopy.Options{})
 	}
 	if chown {
 		if err := dst.Chown(int(sst.Uid), int(sst.Gid)); err != nil {
-			return err
+			return false, err
 		}
-		return unix.Fchmod(int(dst.Fd()), sst.Mode&0o7777)
+		return true, unix.Fchmod(int(dst.Fd()), sst.Mode&0o7777)
 	}
-	return nil
+	return true, nil
 }
 
 // mountImage mounts an image's root filesystem (read-only layers) for c.

@@ -152,6 +152,9 @@ func (r *Runtime) createVolume(ctx context.Context, o VolumeCreateOptions, anony
 	}
 	dv := &volume.Volume{Name: name, Options: o.Options, Labels: o.Labels}
 	if err := drv.Create(ctx, dv); err != nil {
+		if errors.Is(err, errdefs.ErrInvalidArgument) {
+			return nil, err // the option at fault is named, as in podman
+		}
 		return nil, fmt.Errorf("creating volume %s: %w", name, err)
 	}
 	rec := &state.Volume{
@@ -433,4 +436,46 @@ func (r *Runtime) ImportVolume(ctx context.Context, name string, rd io.Reader) e
 		}
 		return nil
 	})
+}
+
+// MountVolume mounts a volume on the host (volume mount) and returns where
+// its data is: for a volume of the local driver without mount options,
+// its directory; otherwise the driver mounts it now.
+func (r *Runtime) MountVolume(ctx context.Context, name string) (string, error) {
+	unlock, err := state.LockVolume(r.lockDir(), name)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	v, err := r.volumeExact(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	drv, err := r.volumeRegistry().Get(v.Driver)
+	if err != nil {
+		return "", err
+	}
+	return drv.Mount(ctx, &volume.Volume{Name: v.Name, Options: v.Options, Labels: v.Labels, Mountpoint: v.Mountpoint}, "")
+}
+
+// UnmountVolume undoes MountVolume, unless a running container uses the
+// volume.
+func (r *Runtime) UnmountVolume(ctx context.Context, name string) error {
+	unlock, err := state.LockVolume(r.lockDir(), name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	v, err := r.volumeExact(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(v.State.MountHolders) > 0 {
+		return nil // still mounted for a container
+	}
+	drv, err := r.volumeRegistry().Get(v.Driver)
+	if err != nil {
+		return err
+	}
+	return drv.Unmount(ctx, &volume.Volume{Name: v.Name, Options: v.Options, Labels: v.Labels, Mountpoint: v.Mountpoint}, "")
 }

@@ -348,6 +348,16 @@ func psFilterOne(key, v string) (ctrMatcher, error) {
 		}, nil
 	case "label":
 		return func(c *libservin.Container, _ []*libservin.Container) bool { return matchLabel(c.Config.Labels, v) }, nil
+	case "volume":
+		// A volume's name, or where a volume or bind mount is mounted.
+		return func(c *libservin.Container, _ []*libservin.Container) bool {
+			for _, m := range c.Config.Mounts {
+				if m.Destination == v || m.Type == libservin.MountTypeVolume && m.Source == v {
+					return true
+				}
+			}
+			return false
+		}, nil
 	case "health":
 		switch v {
 		case libservin.HealthHealthy, libservin.HealthUnhealthy, libservin.HealthStarting, "none":

@@ -28,6 +28,7 @@ func volumeCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			volumeCreateCommand(), volumeListCommand(), volumeInspectCommand(), volumeRmCommand(),
 			volumePruneCommand(), volumeExistsCommand(), volumeExportCommand(), volumeImportCommand(),
+			volumeMountCommand(), volumeUnmountCommand(),
 		},
 	}
 }
@@ -332,18 +333,36 @@ func volumeRmCommand() *cli.Command {
 func volumePruneCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "prune",
-		Usage: "remove all volumes no container uses",
+		Usage: "remove the anonymous volumes no container uses (--all: every unused volume)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "named volumes too (they always are: every unused volume goes)"},
-			&cli.StringSliceFlag{Name: "filter", Usage: "filter: label, label!, until"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "named volumes too"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be removed, remove nothing"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "filter: label, label!, until, all=true"},
 		},
 		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
-			match, err := volumeFilter(c.StringSlice("filter"), true)
+			if err := flagConflicts(c, [2]string{"force", "dry-run"}); err != nil { // ctrflags.go
+				return err
+			}
+			var filters []string
+			all := c.Bool("all")
+			for _, f := range c.StringSlice("filter") {
+				if strings.EqualFold(f, "all=true") {
+					if c.Bool("all") {
+						return fmt.Errorf("--all and --filter all cannot be used together: %w", errdefs.ErrInvalidArgument)
+					}
+					all = true
+					continue
+				}
+				filters = append(filters, f)
+			}
+			filter, err := volumeFilter(filters, true)
 			if err != nil {
 				return err
 			}
-			if !c.Bool("force") {
+			// Without --all, only anonymous volumes go, as in podman 5.
+			match := func(v *libservin.Volume) bool { return (all || v.Anonymous) && filter(v) }
+			if c.Bool("dry-run") || !c.Bool("force") {
 				vols, err := rt.Volumes(c.Context)
 				if err != nil {
 					return err
@@ -354,12 +373,27 @@ func volumePruneCommand() *cli.Command {
 						names = append(names, v.Name)
 					}
 				}
-				if len(names) == 0 {
+				if c.Bool("dry-run") {
+					fmt.Println("Volumes that would be pruned:")
+					for _, n := range names {
+						fmt.Println(n)
+					}
 					return nil
 				}
-				q := "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n" +
-					strings.Join(names, "\n") + "\nAre you sure you want to continue? [y/N] "
-				if !confirm(os.Stdin, os.Stdout, q) {
+				if all {
+					fmt.Println("WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:")
+				} else {
+					fmt.Println("WARNING! This will remove anonymous local volumes not used by at least one container. The following volumes will be removed:")
+				}
+				if len(names) == 0 {
+					if all {
+						fmt.Println("No dangling volumes found")
+					} else {
+						fmt.Println("No dangling anonymous volumes found")
+					}
+					return nil
+				}
+				if !confirm(os.Stdin, os.Stdout, strings.Join(names, "\n")+"\nAre you sure you want to continue? [y/N] ") {
 					return nil
 				}
 			}
@@ -461,4 +495,37 @@ func writeArchive(out string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp, out)
+}
+
+func volumeMountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "mount volumes on the host and print where their data is",
+		ArgsUsage: "VOLUME [VOLUME...]",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "volume mount VOLUME [VOLUME...]"); err != nil {
+				return err
+			}
+			return forEach(c.Args().Slice(), func(n string) (string, error) {
+				return rt.MountVolume(c.Context, n)
+			})
+		}),
+	}
+}
+
+func volumeUnmountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unmount",
+		Aliases:   []string{"umount"},
+		Usage:     "unmount volumes mounted with volume mount",
+		ArgsUsage: "VOLUME [VOLUME...]",
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			if err := requireArgs(c, 1, "volume unmount VOLUME [VOLUME...]"); err != nil {
+				return err
+			}
+			return forEach(c.Args().Slice(), func(n string) (string, error) {
+				return n, rt.UnmountVolume(c.Context, n)
+			})
+		}),
+	}
 }

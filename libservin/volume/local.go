@@ -76,6 +76,20 @@ func parseLocalOptions(o map[string]string) (*localOptions, error) {
 		}
 		return lo, lo.parsePlainOpts()
 	}
+	if lo.fsType == "bind" {
+		// podman's spelling of type=none,o=bind.
+		if _, err := os.Stat(lo.device); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, errdefs.Worded(errdefs.ErrInvalidArgument, "invalid volume option device for driver 'local': faccessat %s: %v", lo.device, err)
+		}
+		lo.fsType = "none"
+		if !hasOpt(lo.opts, "bind") && !hasOpt(lo.opts, "rbind") {
+			lo.opts = strings.TrimSuffix("bind,"+lo.opts, ",")
+		}
+	}
 	switch lo.fsType {
 	case "tmpfs":
 		if lo.device == "" {

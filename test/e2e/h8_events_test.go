@@ -203,7 +203,7 @@ func TestH8EventsVolume(t *testing.T) {
 	iso := newIsolatedServin(t)
 	pv := iso.name("pv")
 	iso.mustRun("volume", "create", pv)
-	iso.mustRun("volume", "prune", "-f")
+	iso.mustRun("volume", "prune", "-f", "-a")
 	js = iso.mustRun("events", "--stream=false", "--filter", "type=volume", "--filter", "event=remove", "--filter", "event=prune", "--format", "json")
 	var evs []map[string]any
 	for _, l := range strings.Split(js, "\n") {

@@ -402,7 +402,11 @@ func TestVolumePrune(t *testing.T) {
 	s.mustRun("volume", "create", "unused")
 	s.mustRun("volume", "create", "used")
 	s.mustRun("create", "--name", "c", "-v", "used:/u", busybox, "true")
-	if got := s.mustRun("volume", "prune", "-f", "--filter", "label!=keep"); got != "unused" {
+	// Named volumes go only with --all (podman 5).
+	if got := s.mustRun("volume", "prune", "-f"); got != "" {
+		t.Errorf("prune without --all removed named volumes: %q", got)
+	}
+	if got := s.mustRun("volume", "prune", "-f", "-a", "--filter", "label!=keep"); got != "unused" {
 		t.Errorf("prune printed %q, want unused", got)
 	}
 	if got := strings.Fields(s.mustRun("volume", "ls", "-q")); strings.Join(got, " ") != "kept used" {
@@ -410,7 +414,7 @@ func TestVolumePrune(t *testing.T) {
 	}
 	s.expectError(s.run("volume", "prune", "--filter", "name=x"), "invalid volume prune filter")
 	// Without -f, prune asks; "n" keeps everything.
-	r := s.runWithStdin(strings.NewReader("n\n"), "volume", "prune")
+	r := s.runWithStdin(strings.NewReader("n\n"), "volume", "prune", "--all")
 	s.expectExit(r, 0)
 	if !strings.Contains(r.stdout, "kept") {
 		t.Errorf("the question should list the volumes: %q", r.stdout)
