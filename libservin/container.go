@@ -84,6 +84,8 @@ type ContainerConfig struct {
 
 	// Systemd: the container runs in systemd mode (systemd.go).
 	Systemd bool `json:"systemd,omitempty"`
+	// Secrets (--secret): secrets_container.go.
+	Secrets []ContainerSecret `json:"secrets,omitempty"`
 
 	// Healthchecks (healthcheck.go).
 	Healthcheck          *HealthConfig        `json:"healthcheck,omitempty"`
@@ -183,6 +185,7 @@ type CreateOptions struct {
 	NoHostname      bool          // --no-hostname: keep the image's /etc/hostname (if any)
 	Health          HealthOptions // --health-*, --no-healthcheck; healthcheck.go
 	Systemd         string        // --systemd: true (default), false or always; systemd.go
+	Secrets         []string      // --secret NAME[,type=mount|env][,target=...]; secrets_container.go
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -230,6 +233,10 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	resources, memory, err := parseResources(&o.Resources, memory, ResourceConfig{}, detectCgroupHost(), true)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := r.resolveSecrets(o.Secrets) // secrets_container.go
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +294,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	cfg.UserWorkdir = o.WorkingDir != ""
 	cfg.MonitorPidFile = o.MonitorPidFile
 	cfg.NoHostname = o.NoHostname
+	cfg.Secrets = secrets.config
 	var imgHealth *HealthConfig
 	if h := img.Healthcheck; h != nil {
 		imgHealth = &HealthConfig{Test: h.Test, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Interval: h.Interval, Timeout: h.Timeout, Retries: h.Retries}
@@ -431,6 +439,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	}
 	tracef("storage container created")
 	if err := os.MkdirAll(r.ctrDataDir(id), 0o700); err != nil {
+		return nil, err
+	}
+	if err := secrets.write(r, id); err != nil {
 		return nil, err
 	}
 	mounts.commit()

@@ -47,6 +47,9 @@ func (r *Runtime) Diff(ctx context.Context, nameOrID string) ([]Change, error) {
 	for _, m := range c.Config.Mounts {
 		mountpoints[m.Destination] = true
 	}
+	for _, p := range secretMountpoints(c) { // secrets_container.go
+		mountpoints[p] = true
+	}
 	out := make([]Change, 0, len(changes))
 	for _, ch := range changes {
 		if ch.Kind == archive.ChangeAdd && mountpoints[ch.Path] {

@@ -95,7 +95,11 @@ func (r *Runtime) execProcessOptions(c *Container, o ExecOptions) (oci.ExecOptio
 	if err != nil {
 		return oci.ExecOptions{}, err
 	}
-	env := mergeEnv(c.Config.Env, o.Env)
+	secretEnv, err := r.secretEnv(context.Background(), c) // secrets_container.go
+	if err != nil {
+		return oci.ExecOptions{}, err
+	}
+	env := mergeEnv(mergeEnv(c.Config.Env, secretEnv), o.Env)
 	if !hasEnv(env, "PATH") {
 		env = append([]string{oci.DefaultPath}, env...)
 	}

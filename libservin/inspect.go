@@ -84,6 +84,7 @@ type InspectConfig struct {
 	StopSignal    string            `json:"StopSignal"`
 	StopTimeout   uint              `json:"StopTimeout"`
 	CreateCommand []string          `json:"CreateCommand"`
+	Secrets       []InspectSecret   `json:"Secrets,omitempty"` // secrets_container.go
 	Timezone      string            `json:"Timezone,omitempty"`
 
 	SystemdMode                bool                 `json:"SystemdMode,omitempty"`
@@ -196,6 +197,7 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	if ic.Config.Entrypoint == nil {
 		ic.Config.Entrypoint = []string{}
 	}
+	ic.Config.Secrets, ic.Config.Env = inspectSecrets(&cfg, ic.Config.Env) // secrets_container.go
 	ic.Config.SystemdMode = cfg.Systemd
 	ic.Config.Healthcheck, ic.Config.StartupHealthCheck = cfg.Healthcheck, cfg.StartupHealthcheck
 	if cfg.Healthcheck.Defined() {

@@ -340,12 +340,18 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	mounts = append(mounts, userMounts...)
+	secretMounts, secretEnv, err := r.prepareSecrets(ctx, c, runDir) // secrets_container.go
+	if err != nil {
+		r.releaseRuntime(c)
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
+	mounts = append(mounts, secretMounts...)
 	in := &oci.SpecInput{
 		ID:          c.ID,
 		Rootfs:      rootfs,
 		ReadOnly:    c.Config.ReadOnly,
 		Args:        c.Config.Args(),
-		Env:         c.Config.Env,
+		Env:         mergeEnv(c.Config.Env, secretEnv),
 		UnsetEnv:    c.Config.UnsetEnv,
 		UnsetEnvAll: c.Config.UnsetEnvAll,
 		Cwd:         c.Config.WorkingDir,

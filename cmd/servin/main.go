@@ -192,6 +192,7 @@ func commands() []*cli.Command {
 		volumeCommand(), cpCommand(), exportCommand(), diffCommand(), mountCommand(), umountCommand(), // volume.go cp.go diff.go mount.go
 		networkCommand(), portCommand(), // network.go port.go
 		healthcheckCommand(), // healthcheck.go
+		secretCommand(),      // secret.go
 	}
 	return cmds
 }
