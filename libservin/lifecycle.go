@@ -680,11 +680,22 @@ func (r *Runtime) Wait(ctx context.Context, nameOrID string) (int, error) {
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	runs := -1 // the restart count of the run being waited for
 	for {
 		select {
 		case <-ctx.Done():
 			return -1, ctx.Err()
 		case <-tick.C:
+		}
+		// A container its restart policy brings back has still exited:
+		// wait answers with that exit, as podman's does.
+		if st, err := monitor.ReadStatus(r.ctrRunDir(id)); err == nil {
+			if runs < 0 {
+				runs = st.RestartCount
+			}
+			if st.State == monitor.StateRestarting || st.RestartCount > runs {
+				return st.ExitCode, nil
+			}
 		}
 		c, err := r.Container(ctx, id)
 		if err != nil {

@@ -1,6 +1,9 @@
 package e2e
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestH8InspectImageData follows podman's "inspect includes image data":
 // the container records the digest of the image it was made from.
@@ -45,5 +48,25 @@ func TestH8CommitDockerFormat(t *testing.T) {
 	want := "localhost/" + img + ":latest, localhost/" + s.prefix + "-h2:latest, localhost/" + s.prefix + "-h1:latest"
 	if got := s.mustRun("images", img, "--format", "{{.History}}"); got != want {
 		t.Errorf("images {{.History}}:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestH8WaitRestartPolicy follows podman's "run --restart=always/on-failure
+// -- wait": wait answers with the first exit, although the restart policy
+// brings the container back.
+func TestH8WaitRestartPolicy(t *testing.T) {
+	s := newServin(t)
+	t.Parallel()
+	for _, policy := range []string{"always", "on-failure"} {
+		name := s.name(policy)
+		s.mustRun("run", "-d", "--restart="+policy, "--name", name, busybox, "false")
+		start := time.Now()
+		if got := s.mustRun("wait", name); got != "1" {
+			t.Errorf("%s: wait printed %q", policy, got)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: wait took %v", policy, d)
+		}
+		s.mustRun("rm", "-f", "-t0", name)
 	}
 }
