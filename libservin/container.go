@@ -82,6 +82,9 @@ type ContainerConfig struct {
 	// NoHostname (--no-hostname): no /etc/hostname is made for it.
 	NoHostname bool `json:"noHostname,omitempty"`
 
+	// Rootfs: the container runs in a host directory, not an image
+	// (--rootfs; rootfs.go).
+	Rootfs *Rootfs `json:"rootfs,omitempty"`
 	// Systemd: the container runs in systemd mode (systemd.go).
 	Systemd bool `json:"systemd,omitempty"`
 	// Secrets (--secret): secrets_container.go.
@@ -184,6 +187,7 @@ type CreateOptions struct {
 	MonitorPidFile  string        // --conmon-pidfile: where each start writes the monitor's PID
 	NoHostname      bool          // --no-hostname: keep the image's /etc/hostname (if any)
 	Health          HealthOptions // --health-*, --no-healthcheck; healthcheck.go
+	Rootfs          bool          // --rootfs: Image is a host directory (PATH[:O]); rootfs.go
 	Systemd         string        // --systemd: true (default), false or always; systemd.go
 	Secrets         []string      // --secret NAME[,type=mount|env][,target=...]; secrets_container.go
 }
@@ -247,11 +251,18 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	tracef("store open")
-	img, err := r.ImageWithPolicy(ctx, o.Image, o.Pull, o.PullOptions) // image_policy.go
-	tracef("image found")
-	if err != nil {
+	var img *image.Image
+	var rootfs *Rootfs
+	if o.Rootfs {
+		// --rootfs: the "image" is a directory on the host; rootfs.go.
+		if rootfs, err = parseRootfs(o.Image); err != nil {
+			return nil, err
+		}
+		img = &image.Image{}
+	} else if img, err = r.ImageWithPolicy(ctx, o.Image, o.Pull, o.PullOptions); err != nil { // image_policy.go
 		return nil, err
 	}
+	tracef("image found")
 	netPlan, err := r.planNetwork(ctx, o, network, img) // network.go
 	if err != nil {
 		return nil, err
@@ -259,6 +270,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 
 	cfg := ContainerConfig{
 		Image:         o.Image,
+		Rootfs:        rootfs,
 		ImageDigest:   img.Digest,
 		Labels:        map[string]string{},
 		Annotations:   o.Annotations,
@@ -393,7 +405,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	imageName := o.Image
-	if len(img.Names) > 0 && !strings.HasPrefix(img.ID, o.Image) {
+	if rootfs != nil {
+		imageName = ""
+	} else if len(img.Names) > 0 && !strings.HasPrefix(img.ID, o.Image) {
 		imageName = createdImageName(img.Names, o.Image) // imagename.go
 	}
 	rec := &state.Container{
@@ -432,10 +446,12 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	// Storage knows the container by ID only: names live in the database,
-	// where rename changes them.
-	if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, "", copts); err != nil {
-		_ = r.db.RemoveContainer(ctx, id)
-		return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
+	// where rename changes them. A --rootfs container has no layer there.
+	if rootfs == nil {
+		if _, err := store.CreateContainerWithOptions(ctx, id, img.ID, "", copts); err != nil {
+			_ = r.db.RemoveContainer(ctx, id)
+			return nil, fmt.Errorf("creating storage for container %s: %w", name, err)
+		}
 	}
 	tracef("storage container created")
 	if err := os.MkdirAll(r.ctrDataDir(id), 0o700); err != nil {

@@ -199,6 +199,9 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	}
 	ic.Config.Secrets, ic.Config.Env = inspectSecrets(&cfg, ic.Config.Env) // secrets_container.go
 	ic.Config.SystemdMode = cfg.Systemd
+	if cfg.Rootfs != nil {
+		ic.Rootfs = cfg.Rootfs.Path
+	}
 	ic.Config.Healthcheck, ic.Config.StartupHealthCheck = cfg.Healthcheck, cfg.StartupHealthcheck
 	if cfg.Healthcheck.Defined() {
 		ic.Config.HealthcheckOnFailureAction = firstNonEmpty(cfg.HealthOnFailure, HealthActionNone)
@@ -225,8 +228,5 @@ func (r *Runtime) inspectView(c *Container) *InspectContainer {
 	ic.HostConfig.Binds, ic.HostConfig.Tmpfs = inspectBinds(c), inspectTmpfs(c)
 	ic.HostConfig.InspectHostLimits = inspectLimits(&cfg)
 	ic.NetworkSettings = r.inspectNetwork(c) // network.go
-	if st.Mountpoint != "" {
-		ic.Rootfs = ""
-	}
 	return ic
 }

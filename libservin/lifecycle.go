@@ -181,7 +181,9 @@ func (r *Runtime) releaseRuntime(c *Container) {
 	// Only the container's own mount is dropped (once: Mountpoint is
 	// cleared below): a `servin mount` made meanwhile stays, as in podman.
 	// Removal unmounts everything.
-	if s, err := r.Store(); err == nil && c.State.Mountpoint != "" {
+	if c.Config.Rootfs != nil {
+		r.unmountRootfs(c) // rootfs.go
+	} else if s, err := r.Store(); err == nil && c.State.Mountpoint != "" {
 		_ = s.Unmount(c.ID, false)
 	}
 	r.releaseMounts(c)   // mountstart.go
@@ -299,18 +301,25 @@ func (r *Runtime) spawn(ctx context.Context, c *Container, attach *AttachStreams
 	if err != nil {
 		return err
 	}
-	if !store.ContainerExists(c.ID) {
-		// A crash between the database insert and the storage create.
-		if _, err := store.CreateContainer(ctx, c.ID, c.ImageID, ""); err != nil {
-			return fmt.Errorf("recreating storage for container %s: %w", c.Name, err)
+	var rootfs string
+	if c.Config.Rootfs != nil {
+		if rootfs, err = r.mountRootfs(c); err != nil { // rootfs.go
+			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
-	}
-	tracef("mount")
-	// A container removed when it exits needs no syncing of its layer.
-	rootfs, err := store.MountWith(c.ID, image.MountOptions{Volatile: c.Config.AutoRemove})
-	tracef("mounted")
-	if err != nil {
-		return fmt.Errorf("mounting container %s: %w", c.Name, err)
+	} else {
+		if !store.ContainerExists(c.ID) {
+			// A crash between the database insert and the storage create.
+			if _, err := store.CreateContainer(ctx, c.ID, c.ImageID, ""); err != nil {
+				return fmt.Errorf("recreating storage for container %s: %w", c.Name, err)
+			}
+		}
+		tracef("mount")
+		// A container removed when it exits needs no syncing of its layer.
+		rootfs, err = store.MountWith(c.ID, image.MountOptions{Volatile: c.Config.AutoRemove})
+		tracef("mounted")
+		if err != nil {
+			return fmt.Errorf("mounting container %s: %w", c.Name, err)
+		}
 	}
 	c.State.Mountpoint = rootfs
 	runDir := r.ctrRunDir(c.ID)
@@ -608,8 +617,10 @@ func (r *Runtime) removeLocked(ctx context.Context, c *Container, o RemoveOption
 	if err != nil {
 		return err
 	}
-	if err := store.DeleteContainer(c.ID); err != nil {
-		return fmt.Errorf("removing storage of container %s: %w", c.Name, err)
+	if c.Config.Rootfs == nil {
+		if err := store.DeleteContainer(c.ID); err != nil {
+			return fmt.Errorf("removing storage of container %s: %w", c.Name, err)
+		}
 	}
 	_ = os.RemoveAll(r.ctrRunDir(c.ID))
 	_ = os.RemoveAll(r.ctrDataDir(c.ID))

@@ -64,6 +64,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "replace", Usage: "remove (with force) a container of the same --name first"},
 		&cli.BoolFlag{Name: "no-hostname", Usage: "do not create /etc/hostname in the container"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "give the container a secret: NAME[,type=mount|env][,target=PATH|VAR][,uid=N,gid=N,mode=OCTAL]"}, // secret.go
+		&cli.BoolFlag{Name: "rootfs", Usage: "the first argument is a root filesystem directory (PATH, or PATH:O for a throwaway overlay on it), not an image"},
 		&cli.StringFlag{Name: "systemd", Value: "true", Usage: "systemd mode: true (when the command is systemd or /sbin/init), false or always"},
 		&cli.StringFlag{Name: "kernel-memory", Usage: "no longer supported: ignored, with a warning", Hidden: true},
 	}, append(append(securityFlags(), networkFlags()...), healthFlags()...)...), append(resourceFlags(true), createPullFlags()...)...) // security_flags.go network.go healthcheck.go pull.go
@@ -110,6 +111,7 @@ func createOptions(c *cli.Context) (*libservin.CreateOptions, error) {
 	o.Secrets = c.StringSlice("secret")
 	o.Health = healthOptions(c) // healthcheck.go
 	o.Systemd = c.String("systemd")
+	o.Rootfs = c.Bool("rootfs")
 	cidFile, cerr := absPath(c.String("cidfile")) // ctrflags.go
 	if cerr != nil {
 		return nil, cerr
