@@ -458,10 +458,29 @@ func systemCommand() *cli.Command {
 		},
 		Action: withRuntime(systemPrune), // df.go
 	}
+	reset := &cli.Command{
+		Name:  "reset",
+		Usage: "remove all containers, images, volumes, networks and secrets, and servin's state",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+		},
+		Action: withRuntime(func(c *cli.Context, rt *libservin.Runtime) error {
+			o := rt.Options()
+			if !c.Bool("force") {
+				q := fmt.Sprintf("WARNING! This will remove:\n        - all containers\n        - all images\n        - all networks\n"+
+					"        - all volumes\n        - all secrets\n        - the root directory: %q\n        - the run root directory: %q\n"+
+					"Are you sure you want to continue? [y/N] ", o.Root, o.RunRoot)
+				if !confirm(os.Stdin, os.Stdout, q) {
+					return nil
+				}
+			}
+			return rt.Reset(c.Context)
+		}),
+	}
 	return &cli.Command{
 		Name:        "system",
 		Usage:       "manage servin",
-		Subcommands: []*cli.Command{info, prune, systemDfCommand(), eventsCommand()},
+		Subcommands: []*cli.Command{info, prune, systemDfCommand(), eventsCommand(), reset},
 	}
 }
 
