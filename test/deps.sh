@@ -4,7 +4,7 @@
 # needs no network. Go itself comes preinstalled in /usr/local/go.
 set -euo pipefail
 
-packages=(libseccomp-dev busybox-static iptables iproute2 pkg-config gcc)
+packages=(libseccomp-dev libc6-dev busybox-static iptables iproute2 pkg-config gcc)
 
 missing=()
 for pkg in "${packages[@]}"; do
