@@ -32,6 +32,7 @@ type monitor struct {
 	reaper      *reaper
 	log         *logWriter // nil: log driver none
 	lis         *os.File
+	lisIno      uint64 // the inode of attach.sock as this monitor made it
 	lisClosed   atomic.Bool
 	sync        *os.File // fd 3 from Spawn until the first report
 
@@ -130,6 +131,10 @@ func (m *monitor) setup() error {
 	}
 	if m.lis, err = listenUnix(filepath.Join(m.cfg.RunDir, AttachSocket)); err != nil {
 		return err
+	}
+	var st unix.Stat_t
+	if unix.Stat(filepath.Join(m.cfg.RunDir, AttachSocket), &st) == nil {
+		m.lisIno = st.Ino
 	}
 	m.clientWG.Add(1)
 	go m.acceptLoop()
@@ -521,7 +526,13 @@ func (m *monitor) closeListener() {
 		return
 	}
 	m.lisClosed.Store(true)
-	os.Remove(filepath.Join(m.cfg.RunDir, AttachSocket))
+	// The path may already be the socket of the container's next monitor
+	// (a restart while this one exits): remove only our own.
+	path := filepath.Join(m.cfg.RunDir, AttachSocket)
+	var st unix.Stat_t
+	if unix.Stat(path, &st) == nil && st.Ino == m.lisIno {
+		os.Remove(path)
+	}
 	m.lis.Close()
 }
 
