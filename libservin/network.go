@@ -696,6 +696,8 @@ func (r *Runtime) netEtc(ctx context.Context, c *Container, hostname string) (ho
 		if b, err := os.ReadFile("/etc/hosts"); err == nil {
 			ho.Base = b
 		}
+		// The host is the container's own localhost, as in podman.
+		ho.HostGateway = "127.0.0.1"
 	case c.Config.NetworkMode == NetModeBridge:
 		eps, _ := r.db.ContainerEndpoints(ctx, c.ID)
 		for _, ep := range eps {
@@ -1120,6 +1122,10 @@ func (r *Runtime) InspectNetwork(ctx context.Context, nameOrID string) (*Network
 		return nil, err
 	}
 	for _, ep := range eps {
+		// Members count while they run, as in podman.
+		if c, err := r.Container(ctx, ep.ContainerID); err != nil || !c.Running() {
+			continue
+		}
 		nc := NetworkContainer{Name: ep.ContainerName, Interfaces: map[string]NetInterface{}}
 		var st endpointState
 		if ep.State != nil && json.Unmarshal(ep.State, &st) == nil {

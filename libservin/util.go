@@ -99,6 +99,9 @@ func (r *Runtime) writeEtcFiles(c *Container, runDir string) ([]specs.Mount, err
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, err
 		}
+		if err := r.chownToContainerRoot(c, p); err != nil {
+			return nil, err
+		}
 		mounts = append(mounts, bindMount(p, f.dst, c.Config.ReadOnly))
 	}
 	tzMounts, err := r.timezoneMount(c, c.State.Mountpoint, runDir) // timezone.go
@@ -112,6 +115,20 @@ func (r *Runtime) writeEtcFiles(c *Container, runDir string) ([]specs.Mount, err
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
+}
+
+// chownToContainerRoot gives a file servin writes for a container with a
+// user namespace to the container's root, so that it is root's in there
+// too rather than nobody's.
+func (r *Runtime) chownToContainerRoot(c *Container, p string) error {
+	if c.Config.Security.UserNS.Mode == "" {
+		return nil
+	}
+	uid, gid := r.hostIDs(c.ID, 0, 0) // mountstart.go
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	return os.Lchown(p, uid, gid)
 }
 
 // writeContainerEnv writes /run/.containerenv, the file by which programs
@@ -135,6 +152,9 @@ func (r *Runtime) writeContainerEnv(c *Container, runDir string) (specs.Mount, b
 	}
 	p := filepath.Join(runDir, ".containerenv")
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		return specs.Mount{}, false, err
+	}
+	if err := r.chownToContainerRoot(c, p); err != nil {
 		return specs.Mount{}, false, err
 	}
 	return bindMount(p, "/run/.containerenv", true), true, nil

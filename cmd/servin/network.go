@@ -33,7 +33,7 @@ func networkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "mac-address", Usage: "MAC address of the container's interface"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS servers for /etc/resolv.conf"},
 		&cli.StringSliceFlag{Name: "dns-search", Usage: "DNS search domains (\".\" for none)"},
-		&cli.StringSliceFlag{Name: "dns-option", Usage: "DNS options for /etc/resolv.conf"},
+		&cli.StringSliceFlag{Name: "dns-option", Aliases: []string{"dns-opt"}, Usage: "DNS options for /etc/resolv.conf"},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "add a line to /etc/hosts: HOST:IP"},
 		&cli.BoolFlag{Name: "no-hosts", Usage: "do not generate /etc/hosts"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish ports: [IP:][HOSTPORT:]CTRPORT[/tcp|udp]"},

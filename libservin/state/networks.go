@@ -81,7 +81,7 @@ func (d *DB) GetNetwork(ctx context.Context, nameOrID string) (*Network, error) 
 	case err != nil:
 		return nil, err
 	case n == 0:
-		return nil, fmt.Errorf("unable to find network with name or ID %s: network not found: %w", nameOrID, errdefs.ErrNotFound)
+		return nil, errdefs.Worded(errdefs.ErrNotFound, "unable to find network with name or ID %s: network not found", nameOrID)
 	case n > 1:
 		return nil, fmt.Errorf("more than one network matches ID prefix %q: %w", nameOrID, errdefs.ErrInvalidArgument)
 	}
@@ -133,7 +133,7 @@ func (d *DB) RemoveNetwork(ctx context.Context, name string) error {
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err == nil {
-				err = fmt.Errorf("unable to find network with name or ID %s: network not found: %w", name, errdefs.ErrNotFound)
+				err = errdefs.Worded(errdefs.ErrNotFound, "unable to find network with name or ID %s: network not found", name)
 			}
 			return err
 		}
