@@ -59,6 +59,20 @@ func (r *Runtime) ctrEvent(ctx context.Context, action string, c *Container, ext
 	r.event(ctx, "container", action, c.ID, c.Name, ctrEventAttrs(c.Config.Labels, c.ImageName, extra))
 }
 
+// ctrEventsAt records several events of c, each at its time, in one
+// database write.
+func (r *Runtime) ctrEventsAt(ctx context.Context, c *Container, actions []string, times []time.Time) {
+	if r.eventsOff() {
+		return
+	}
+	attrs := ctrEventAttrs(c.Config.Labels, c.ImageName, nil)
+	evs := make([]state.Event, len(actions))
+	for i, a := range actions {
+		evs[i] = state.Event{Time: times[i], Type: "container", Action: a, ActorID: c.ID, Name: c.Name, Attributes: attrs}
+	}
+	_ = r.db.AddEvents(ctx, evs...)
+}
+
 func ctrEventAttrs(labels map[string]string, image string, extra map[string]string) map[string]string {
 	attrs := make(map[string]string, len(labels)+len(extra)+1)
 	for k, v := range labels {

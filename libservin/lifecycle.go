@@ -236,8 +236,8 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 			return err
 		}
 		// The OCI container exists now, its process not yet running:
-		// podman's init event.
-		r.ctrEvent(ctx, "init", c, nil)
+		// podman's init event, recorded with start in one write.
+		initAt := time.Now()
 		if o.Attach != nil {
 			var err error
 			conn, err = monitor.Attach(r.ctrRunDir(c.ID), monitor.AttachOptions{
@@ -254,10 +254,12 @@ func (r *Runtime) Start(ctx context.Context, nameOrID string, o StartOptions) (i
 		writeMonitorPidFile(c) // rmi.go: --conmon-pidfile
 		c.State.Status = StatusRunning
 		c.State.StartedAt = time.Now().UTC()
-		r.ctrEvent(ctx, "start", c, nil)
+		actions, times := []string{"init", "start"}, []time.Time{initAt, time.Now()}
 		if o.Attach != nil {
-			r.ctrEvent(ctx, "attach", c, nil) // podman's order: after start
+			// podman's order: after start
+			actions, times = append(actions, "attach"), append(times, time.Now())
 		}
+		r.ctrEventsAt(ctx, c, actions, times) // events.go
 		return nil
 	})
 	if err != nil {

@@ -53,33 +53,54 @@ var (
 // AddEvent appends e to the event log. A zero Time means now; e.ID is
 // ignored.
 func (d *DB) AddEvent(ctx context.Context, e Event) error {
-	if e.Type == "" || e.Action == "" {
-		return fmt.Errorf("event needs a type and an action: %w", errdefs.ErrInvalidArgument)
+	return d.AddEvents(ctx, e)
+}
+
+// AddEvents records events in one transaction (one write of the database
+// for what one operation reports).
+func (d *DB) AddEvents(ctx context.Context, evs ...Event) error {
+	type row struct {
+		e     Event
+		attrs string
 	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	attrs := ""
-	if len(e.Attributes) > 0 {
-		b, err := json.Marshal(e.Attributes)
-		if err != nil {
-			return fmt.Errorf("encoding event attributes: %w", err)
+	rows := make([]row, 0, len(evs))
+	for _, e := range evs {
+		if e.Type == "" || e.Action == "" {
+			return fmt.Errorf("event needs a type and an action: %w", errdefs.ErrInvalidArgument)
 		}
-		attrs = string(b)
+		if e.Time.IsZero() {
+			e.Time = time.Now()
+		}
+		attrs := ""
+		if len(e.Attributes) > 0 {
+			b, err := json.Marshal(e.Attributes)
+			if err != nil {
+				return fmt.Errorf("encoding event attributes: %w", err)
+			}
+			attrs = string(b)
+		}
+		rows = append(rows, row{e, attrs})
 	}
 	return d.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"INSERT INTO events (time, type, action, actor_id, name, attributes) VALUES (?, ?, ?, ?, ?, ?)",
-			e.Time.UnixNano(), e.Type, e.Action, e.ActorID, e.Name, attrs)
-		if err != nil {
-			return err
+		for _, r := range rows {
+			e := r.e
+			res, err := tx.ExecContext(ctx,
+				"INSERT INTO events (time, type, action, actor_id, name, attributes) VALUES (?, ?, ?, ?, ?, ?)",
+				e.Time.UnixNano(), e.Type, e.Action, e.ActorID, e.Name, r.attrs)
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if id%pruneEvery == 0 {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE id <= ?", id-maxEvents); err != nil {
+					return err
+				}
+			}
 		}
-		id, err := res.LastInsertId()
-		if err != nil || id%pruneEvery != 0 {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM events WHERE id <= ?", id-maxEvents)
-		return err
+		return nil
 	})
 }
 
