@@ -77,7 +77,7 @@ func (p *mountPlan) collect(ctx context.Context, o *MountOptions, readOnlyTmpfs 
 			if prev, ok := mine[m.Destination]; ok && reflect.DeepEqual(prev, m) {
 				return nil // the same mount given twice, as podman allows
 			}
-			return invalidMount("duplicate mount destination %s", m.Destination)
+			return errdefs.Worded(errdefs.ErrInvalidArgument, "%s: duplicate mount destination", m.Destination)
 		}
 		taken[m.Destination] = true
 		mine[m.Destination] = m
@@ -205,7 +205,7 @@ func (p *mountPlan) resolve(ctx context.Context, m *Mount) error {
 				return fmt.Errorf("bind source %s: %w", m.Source, err)
 			}
 			if !m.createSource {
-				return invalidMount("bind source path does not exist: %s", m.Source)
+				return errdefs.Worded(errdefs.ErrInvalidArgument, "statfs %s: no such file or directory", m.Source)
 			}
 			// docker's -v creates a missing host directory.
 			if err := os.MkdirAll(m.Source, 0o755); err != nil {

@@ -290,6 +290,9 @@ func ParseMountFlag(spec string) (Mount, error) {
 			m.TmpCopyUp, used[k] = k == "tmpcopyup", MountTypeTmpfs
 		case "exec", "noexec", "suid", "nosuid", "dev", "nodev":
 			m.Options = append(m.Options, k)
+		case "noswap":
+			// tmpfs pages never go to swap (Linux 6.4 and later).
+			m.Options, used[k] = append(m.Options, k), MountTypeTmpfs
 		case "idmap":
 			return Mount{}, fmt.Errorf("invalid --mount %q: idmap is not supported by servin: %w", spec, errdefs.ErrNotImplemented)
 		default:

@@ -463,7 +463,9 @@ func (r *Runtime) inspectMounts(c *Container) []any {
 		case MountTypeBind:
 			im.Options = m.specOptions()
 		case MountTypeImage:
+			// podman shows the image as it was asked for.
 			im.Name = firstNonEmpty(m.ImageName, m.Source)
+			im.Source = im.Name
 			im.Options = m.specOptions()
 		case MountTypeTmpfs:
 			im.Source = "tmpfs"

@@ -112,9 +112,10 @@ func nonNilMap(m map[string]string) map[string]string {
 	return m
 }
 
-// CreateVolume creates a volume.
+// CreateVolume creates a volume; one created without a name is
+// anonymous (volume prune takes it without --all), as in podman 5.
 func (r *Runtime) CreateVolume(ctx context.Context, o VolumeCreateOptions) (*Volume, error) {
-	v, err := r.createVolume(ctx, o, false)
+	v, err := r.createVolume(ctx, o, o.Name == "")
 	if err != nil {
 		return nil, err
 	}

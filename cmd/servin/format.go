@@ -190,8 +190,9 @@ func headerMap(sample any, overrides map[string]string) map[string]string {
 			t = t.Elem()
 		}
 		if t.Kind() == reflect.Struct {
-			for i := 0; i < t.NumField(); i++ {
-				if f := t.Field(i); f.IsExported() {
+			// Promoted fields of embedded structs are columns too.
+			for _, f := range reflect.VisibleFields(t) {
+				if f.IsExported() && !f.Anonymous {
 					m[f.Name] = camelToHeader(f.Name)
 				}
 			}

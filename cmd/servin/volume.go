@@ -69,6 +69,13 @@ func volumeCreateCommand() *cli.Command {
 	}
 }
 
+// volumeRow is what volume ls templates see: the volume, with its labels
+// as one "k=v,k2=v2" string, as podman 5 shows them.
+type volumeRow struct {
+	*libservin.Volume
+	Labels psLabels // ps_podman.go
+}
+
 func volumeListCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "ls",
@@ -93,7 +100,7 @@ func volumeListCommand() *cli.Command {
 			var sel []*libservin.Volume
 			for _, v := range vols {
 				if match(v) {
-					rows = append(rows, v)
+					rows = append(rows, volumeRow{Volume: v, Labels: v.Labels})
 					sel = append(sel, v)
 				}
 			}
@@ -111,7 +118,7 @@ func volumeListCommand() *cli.Command {
 			case format == "":
 				format = "table {{.Driver}}\t{{.Name}}"
 			}
-			p, err := newRowPrinter("volume ls", format, &libservin.Volume{}, map[string]string{"Name": "VOLUME NAME"})
+			p, err := newRowPrinter("volume ls", format, volumeRow{Volume: &libservin.Volume{}}, map[string]string{"Name": "VOLUME NAME"})
 			if err != nil {
 				return err
 			}

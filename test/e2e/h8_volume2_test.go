@@ -79,3 +79,31 @@ func TestH8VolumeCompat(t *testing.T) {
 		t.Errorf("ps --filter volume=/NoSuchVolume: %q", got)
 	}
 }
+
+// TestH8VolumeListing follows podman 5's volume ls labels (one k=v string),
+// anonymous volumes from a nameless volume create, and its messages for a
+// doubled destination and a missing bind source.
+func TestH8VolumeListing(t *testing.T) {
+	s := newIsolatedServin(t)
+	t.Parallel()
+	s.importBusybox()
+	name := s.name("lab")
+	s.mustRun("volume", "create", "--label", "mylabel=abc", name)
+	if got := s.mustRun("volume", "ls", "--format", "{{json .Labels}}"); got != `"mylabel=abc"` {
+		t.Errorf("{{json .Labels}}: %s", got)
+	}
+	if got := s.mustRun("volume", "ls", "--format", "{{.Labels}}"); got != "mylabel=abc" {
+		t.Errorf("{{.Labels}}: %s", got)
+	}
+	if got := s.mustRun("volume", "ls"); !strings.HasPrefix(got, "DRIVER") {
+		t.Errorf("volume ls header:\n%s", got)
+	}
+	anon := s.mustRun("volume", "create")
+	if got := s.mustRun("volume", "prune", "--force"); got != anon {
+		t.Errorf("prune of a nameless volume: %q, want %q", got, anon)
+	}
+	s.expectStderr(s.run("run", "--rm", "-v", "/tmp:/x", "-v", "/var:/x", busybox, "true"), 125, "Error: /x: duplicate mount destination")
+	missing := filepath.Join(t.TempDir(), "v2*")
+	s.expectStderr(s.run("run", "--rm", "--mount", "type=bind,source="+missing+",destination=/tmp/foobar", busybox, "true"), 125,
+		"Error: statfs "+missing+": no such file or directory")
+}
