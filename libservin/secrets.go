@@ -27,9 +27,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/servin/servin/libservin/errdefs"
+	"github.com/servin/servin/libservin/state"
 )
 
 const (
@@ -333,25 +332,11 @@ type secretIndexFile struct {
 }
 
 // lock takes the store's flock (shared to read, exclusive to write).
-func (s secretStore) lock(how int) (func(), error) {
+func (s secretStore) lock(exclusive bool) (func(), error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, "secrets.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking the secrets: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return state.LockFile(filepath.Join(s.dir, "secrets.lock"), exclusive)
 }
 
 func (s secretStore) load() (secretIndex, error) {
@@ -388,7 +373,7 @@ func (s secretStore) save(idx secretIndex) error {
 
 // read runs fn on the index under the shared lock.
 func (s secretStore) read(fn func(secretIndex) error) error {
-	unlock, err := s.lock(unix.LOCK_SH)
+	unlock, err := s.lock(false)
 	if err != nil {
 		return err
 	}
@@ -404,7 +389,7 @@ func (s secretStore) read(fn func(secretIndex) error) error {
 // changed; the function fn returns runs after the save (removing data the
 // index no longer names), so a crash never leaves an entry without data.
 func (s secretStore) update(fn func(secretIndex) (func(), error)) error {
-	unlock, err := s.lock(unix.LOCK_EX)
+	unlock, err := s.lock(true)
 	if err != nil {
 		return err
 	}

@@ -385,29 +385,13 @@ func (m *monitor) runExitCommand() {
 	if len(argv) == 0 || m.removedWithinGrace() {
 		return
 	}
-	path, err := lookPath(argv[0])
+	ws, err := m.runQuiet(argv)
 	if err != nil {
-		m.logf("exit command: " + err.Error())
+		m.logf("exit command " + argv[0] + ": " + err.Error())
 		return
 	}
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		m.logf("exit command: " + err.Error())
-		return
-	}
-	fd := devnull.Fd()
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Dir:   "/",
-		Env:   os.Environ(),
-		Files: []uintptr{fd, fd, fd},
-	})
-	devnull.Close()
-	if err != nil {
-		m.logf("exit command " + path + ": " + err.Error())
-		return
-	}
-	if ws := <-m.reaper.watch(pid); !ws.Exited() || ws.ExitStatus() != 0 {
-		m.logf("exit command " + path + ": " + describeExit(ws))
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		m.logf("exit command " + argv[0] + ": " + describeExit(ws))
 	}
 }
 
@@ -522,14 +506,21 @@ func (m *monitor) reload() {
 
 // runHealthCommand runs the healthcheck command once and waits for it.
 func (m *monitor) runHealthCommand(argv []string) {
+	if _, err := m.runQuiet(argv); err != nil {
+		m.logf("healthcheck " + argv[0] + ": " + err.Error())
+	}
+}
+
+// runQuiet runs argv from "/" with /dev/null for stdio and waits for it
+// (through the reaper, as everything the monitor forks).
+func (m *monitor) runQuiet(argv []string) (unix.WaitStatus, error) {
 	path, err := lookPath(argv[0])
 	if err != nil {
-		m.logf("healthcheck: " + err.Error())
-		return
+		return 0, err
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
-		return
+		return 0, err
 	}
 	fd := devnull.Fd()
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
@@ -539,8 +530,7 @@ func (m *monitor) runHealthCommand(argv []string) {
 	})
 	devnull.Close()
 	if err != nil {
-		m.logf("healthcheck " + path + ": " + err.Error())
-		return
+		return 0, err
 	}
-	<-m.reaper.watch(pid)
+	return <-m.reaper.watch(pid), nil
 }

@@ -93,3 +93,21 @@ func samePath(f *os.File, p string) bool {
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
+
+// LockFile takes an flock on the file at path (made when missing), shared
+// or exclusive, and returns the function that releases it.
+func LockFile(path string, exclusive bool) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	if err := flock(f, how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
